@@ -1,0 +1,109 @@
+"""The ticket store: a SQLAlchemy engine and sessions, SQLite (WAL) by default.
+
+``DATABASE_URL`` selects another database (PostgreSQL in production and in CI).
+The schema is created at start-up from the models; each domain keeps its models in
+its own module, listed in ``MODEL_MODULES`` so that every table exists before the
+first request.
+"""
+from __future__ import annotations
+
+import importlib
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import DateTime, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+MODEL_MODULES = ("core.models",)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use core.clock.now()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Store:
+    """One engine per process; ``with store.transaction() as s:`` commits or rolls back."""
+
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        options = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"timeout": 5}
+        else:
+            options.update(pool_size=5, max_overflow=5, pool_timeout=5)
+        self.engine = create_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        for module in MODEL_MODULES:
+            importlib.import_module(module)
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self):
+        session: Session = self._sessions()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # Let SQLAlchemy, not the driver, say when a transaction begins (see below).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn):
+    """Take SQLite's write lock when a transaction begins, not at its first write.
+
+    A deferred transaction that reads and then writes can fail at once with
+    SQLITE_BUSY when another process wrote in between; taking the lock up front
+    makes concurrent web processes and workers queue politely behind busy_timeout.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,54 @@
+"""The process environment, read once into one immutable object.
+
+Names and defaults are those of ``shared/interface.md``; nothing else reads
+``os.environ`` so that a test or a CLI command can build its own settings.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    data_dir: Path
+    redis_url: str | None
+    database_url: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_api_base_url: str | None
+    public_base_url: str | None
+    api_token: str | None
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("IVR_DATA_DIR") or "./var").resolve()
+        config = env.get("IVR_CONFIG")
+        if config:
+            config_path = Path(config)
+            if not config_path.is_file():
+                raise ConfigError("IVR_CONFIG", f"no configuration file at {config_path}", "environment")
+        else:
+            config_path = Path("config.toml") if Path("config.toml").is_file() else EXAMPLE_CONFIG
+        base = env.get("PUBLIC_BASE_URL") or None
+        if base and not base.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_BASE_URL", f"{base!r} must start with https:// or http://", "environment")
+        return cls(
+            config_path=config_path,
+            data_dir=data_dir,
+            redis_url=env.get("REDIS_URL") or None,
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'tickets.sqlite3'}",
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
+            public_base_url=base.rstrip("/") if base else None,
+            api_token=env.get("API_TOKEN") or None,
+        )

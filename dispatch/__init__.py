@@ -1,0 +1,1 @@
+"""What happens after the call: tickets, directory, paging, escalation, jobs, carriers."""

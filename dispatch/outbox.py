@@ -1,0 +1,52 @@
+"""Jobs written to the database with the change that calls for them, then handed to RQ.
+
+``add`` runs inside the caller's transaction; ``flush`` runs after the commit (and
+again from the worker every few seconds), so a job is enqueued once Redis answers
+even if it was down when the ticket was stored.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from sqlalchemy import select, update
+
+from core.models import OutboxJob
+
+log = logging.getLogger(__name__)
+
+
+def add(session, function: str, args: list, *, key: str, queue: str = "default", now=None) -> None:
+    """Record a job to run; ``key`` is unique, so asking twice for the same job is harmless."""
+    exists = session.scalar(select(OutboxJob.id).where(OutboxJob.job_key == key))
+    if exists is None:
+        session.add(OutboxJob(job_key=key, function=function, args=args, queue=queue,
+                              **({"created_at": now} if now else {})))
+
+
+def flush(runtime, limit: int = 100) -> int:
+    """Enqueue pending jobs; returns how many were handed to RQ. Never raises on Redis being down."""
+    store = runtime.store
+    with store.transaction() as session:
+        pending = session.scalars(
+            select(OutboxJob).where(OutboxJob.enqueued_at.is_(None)).order_by(OutboxJob.id).limit(limit)).all()
+    sent = 0
+    for job in pending:
+        # Claim the row first so that two processes flushing at once enqueue it once.
+        with store.transaction() as session:
+            claimed = session.execute(
+                update(OutboxJob).where(OutboxJob.id == job.id, OutboxJob.enqueued_at.is_(None))
+                .values(enqueued_at=runtime.now())).rowcount
+        if not claimed:
+            continue
+        try:
+            runtime.queue(job.queue).enqueue(job.function, *job.args, job_id=job.job_key,
+                                             description=job.job_key, failure_ttl=7 * 86400)
+            sent += 1
+        except (redis.RedisError, OSError) as exc:
+            with store.transaction() as session:
+                session.execute(update(OutboxJob).where(OutboxJob.id == job.id).values(enqueued_at=None))
+            log.warning("Redis unavailable, %d job(s) kept in the outbox until it is back: %s",
+                        len(pending) - sent, type(exc).__name__)
+            break
+    return sent

@@ -1,0 +1,60 @@
+"""Webhook payloads kept on local disk while the database cannot take them.
+
+When a recording callback arrives and the database is locked or down, the payload is
+written here atomically and the caller still hears that their message was saved; the
+worker replays the spool every few seconds, so the ticket appears once the database
+is back. Nothing a caller recorded is lost to a database outage.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+
+from dispatch.tickets import CallReport, record_call
+
+log = logging.getLogger(__name__)
+
+
+def spool_dir(data_dir: Path) -> Path:
+    return data_dir / "spool"
+
+
+def keep(data_dir: Path, report: CallReport) -> Path:
+    folder = spool_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{report.call_sid[:64]}-{uuid.uuid4().hex}.json"
+    temporary = final.with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(asdict(report), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, final)
+    log.warning("database unavailable: call %s kept in the spool at %s", report.call_sid, final.name)
+    return final
+
+
+def replay(runtime) -> int:
+    """Turn spooled payloads into tickets, oldest first; stops at the first failure."""
+    folder = spool_dir(runtime.settings.data_dir)
+    if not folder.is_dir():
+        return 0
+    done = 0
+    for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        try:
+            report = CallReport(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError, OSError):
+            log.error("unreadable spool file %s set aside", path.name)
+            path.rename(path.with_suffix(".bad"))
+            continue
+        try:
+            record_call(runtime, report)
+        except Exception as exc:  # the database is still away: keep the file for the next pass
+            log.warning("spool replay paused, database still unavailable: %s", type(exc).__name__)
+            break
+        path.unlink()
+        done += 1
+    return done

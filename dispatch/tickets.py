@@ -1,0 +1,178 @@
+"""Tickets made from calls: created by whichever Twilio callback arrives first, completed
+by the others, and handed to the dispatcher once when they are P1.
+
+Twilio sends a ``<Record>`` action, a recording status callback and a transcription
+callback in any order, sometimes twice. All three call :func:`record_call`, keyed on
+the CallSid, so the result is one ticket whatever the order or repetition.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core import phones
+from core.models import Contact, ContactPhone, Ticket, TimelineEvent
+from dispatch import directory, outbox
+
+STATUSES = ("new", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True)
+class Box:
+    """A voicemail box: what its messages become."""
+
+    name: str
+    kind: str
+    priority: str
+
+    @property
+    def pages(self) -> bool:
+        return self.priority == "P1"
+
+
+BOXES = {
+    "support": Box("support", "voicemail", "P3"),
+    "after_hours": Box("after_hours", "voicemail", "P3"),
+    "emergency": Box("emergency", "emergency_voicemail", "P1"),
+    # Twilio reached the Fallback URL: the line was failing, so whatever the caller wanted
+    # may have been an emergency; a person is paged rather than left to find it in the morning.
+    "fallback": Box("fallback", "voicemail", "P1"),
+}
+MISSED_PRIORITY = {"P1": "P1", "P3": "P4"}
+
+
+def format_number(prefix: str, ticket_id: int) -> str:
+    return f"{prefix}-{ticket_id:06d}"
+
+
+def parse_number(text: str | None, prefix: str) -> int | None:
+    """'CS-000123', 'cs123' or '123' -> 123; anything else -> None."""
+    match = re.fullmatch(rf"\s*(?:{re.escape(prefix)}\s*-?\s*)?0*(\d{{1,9}})\s*", text or "", re.IGNORECASE)
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def add_event(ticket: Ticket, event: str, at, **detail) -> None:
+    ticket.timeline.append(TimelineEvent(event=event, at=at, detail=detail))
+
+
+@dataclass
+class CallReport:
+    """What one Twilio callback says about a call that reached a voicemail box."""
+
+    call_sid: str
+    box: str
+    caller_raw: str | None = None
+    recording_sid: str | None = None
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    recording_status: str | None = None  # completed | absent | failed | None (an action request)
+    transcript: str | None = None
+    transcript_status: str | None = None
+
+
+def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
+    """Create or complete the ticket of ``report.call_sid``; returns (ticket, created).
+
+    A concurrent callback for the same call may insert first; the unique source key
+    then fails ours and the retry finds and completes that ticket instead.
+    """
+    for attempt in range(3):
+        try:
+            with runtime.store.transaction() as session:
+                ticket, created, paged = _apply(session, runtime, report)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    if paged:
+        outbox.flush(runtime)
+    return ticket, created
+
+
+def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
+    config, now = runtime.config, runtime.now()
+    box = BOXES.get(report.box, BOXES["support"])
+    ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}"))
+    created = ticket is None
+    if created:
+        caller = phones.caller_id(report.caller_raw, config.region)
+        client, contact = directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)
+        ticket = Ticket(source_key=f"call:{report.call_sid}", call_sid=report.call_sid, box=box.name,
+                        status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
+                        caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
+                        client=client, contact=contact, created_at=now)
+        session.add(ticket)
+        add_event(ticket, "created", now, box=box.name, caller=caller,
+                  client=client.name if client else None)
+    _complete(ticket, box, report, config.voicemail_min_seconds, now)
+    paged = box.pages and ticket.paged_at is None
+    if paged:
+        ticket.paged_at = now
+        session.flush()
+        outbox.add(session, "dispatch.jobs.page_ticket", [ticket.id], key=f"page-ticket-{ticket.id}",
+                   queue="urgent", now=now)
+        add_event(ticket, "page_requested", now)
+    session.flush()
+    return ticket, created, paged
+
+
+def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int, now) -> None:
+    """Fold what this callback adds into the ticket, noting only real changes on its timeline."""
+    if report.recording_sid and report.recording_status in (None, "completed"):
+        seconds = report.recording_seconds
+        changed = ticket.recording_sid != report.recording_sid or (
+            seconds is not None and ticket.recording_seconds != seconds)
+        ticket.recording_sid = report.recording_sid
+        ticket.recording_url = report.recording_url or ticket.recording_url
+        if seconds is not None:
+            ticket.recording_seconds = seconds
+        if changed:
+            add_event(ticket, "recording", now, seconds=ticket.recording_seconds)
+    elif report.recording_status in ("absent", "failed") and not ticket.recording_sid:
+        add_event(ticket, "recording_" + report.recording_status, now)
+    has_message = ticket.recording_sid is not None and (ticket.recording_seconds or 0) >= min_seconds
+    if has_message and ticket.kind == "missed_call":
+        ticket.kind = box.kind
+        ticket.priority = box.priority
+    if report.transcript_status == "completed" and report.transcript and ticket.transcript != report.transcript:
+        ticket.transcript = report.transcript[:20000]
+        add_event(ticket, "transcript", now, words=len(ticket.transcript.split()))
+    elif report.transcript_status == "failed" and not any(e.event == "transcript_failed" for e in ticket.timeline):
+        add_event(ticket, "transcript_failed", now)
+
+
+def find_for_caller(session, ticket_id: int, caller: str) -> Ticket | None:
+    """The ticket, if the calling number is its caller's or one of its client's contacts'."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or caller == phones.ANONYMOUS:
+        return None
+    if ticket.caller == caller:
+        return ticket
+    if ticket.client_id is not None:
+        known = session.scalar(select(ContactPhone.id).join(Contact).where(
+            Contact.client_id == ticket.client_id, ContactPhone.e164 == caller).limit(1))
+        if known is not None:
+            return ticket
+    return None
+
+
+def as_dict(ticket: Ticket, prefix: str) -> dict:
+    return {
+        "number": format_number(prefix, ticket.id),
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "kind": ticket.kind,
+        "caller": ticket.caller,
+        "client": ticket.client.name if ticket.client else None,
+        "contact": {"id": ticket.contact.id, "name": ticket.contact.name} if ticket.contact else None,
+        "recording_url": ticket.recording_url,
+        "recording_seconds": ticket.recording_seconds,
+        "transcript": ticket.transcript,
+        "created_at": ticket.created_at.isoformat(),
+        "verified": ({"method": ticket.verified_method, "at": ticket.verified_at.isoformat()}
+                     if ticket.verified_method else None),
+        "timeline": [{"at": e.at.isoformat(), "event": e.event, **(e.detail or {})} for e in ticket.timeline],
+    }

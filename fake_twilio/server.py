@@ -1,0 +1,250 @@
+"""A Twilio-compatible REST server on loopback, for tests, the benchmark and staging.
+
+Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client then
+creates messages and calls here. It checks Basic auth and the ``To`` number like
+Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
+sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
+a permanent error code, a hang, or a dropped connection.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
+
+from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks, new_sid
+
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_segments(body: str) -> tuple[int, str]:
+    """How many segments Twilio bills ``body`` as, and the encoding it uses."""
+    if all(ch in GSM7 or ch in GSM7_EXTENDED for ch in body):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in body)
+        return (1 if units <= 160 else math.ceil(units / 153)), "GSM-7"
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in body)
+    return (1 if units <= 70 else math.ceil(units / 67)), "UCS-2"
+
+
+class FakeTwilio:
+    """Start with ``start()``; ``messages`` and ``calls`` list what the app asked Twilio to do."""
+
+    def __init__(self, auth_token: str, account_sid: str = ACCOUNT_SID, webhooks: Webhooks | None = None):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.webhooks = webhooks
+        self.messages: list[dict] = []
+        self.calls: list[dict] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
+        self.request_times: list[float] = []  # time.time() each create request arrived
+        self._faults: list = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- life cycle ---------------------------------------------------------------
+    def start(self) -> "FakeTwilio":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-twilio").start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- faults -------------------------------------------------------------------
+    def fail_next(self, *faults) -> None:
+        """Queue faults for the next create requests, one each: 500, 429, ("error", 400, 21211),
+        ("hang", seconds), or "drop" (close the connection without an answer)."""
+        with self._lock:
+            self._faults.extend(faults)
+
+    # -- what tests look at -------------------------------------------------------------------
+    def sms_to(self, number: str) -> list[dict]:
+        return [m for m in self.messages if m["to"] == number]
+
+    def calls_to(self, number: str) -> list[dict]:
+        return [c for c in self.calls if c["to"] == number]
+
+    # -- callbacks Twilio would send ---------------------------------------------------------
+    def deliver_sms_status(self, sid: str, status: str, error_code: str | None = None) -> int:
+        message = self._find(self.messages, sid)
+        message["status"] = status
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.account_sid, "From": message["from"],
+                  "To": message["to"], "MessageStatus": status, "SmsStatus": status, "ApiVersion": "2010-04-01"}
+        if error_code:
+            params["ErrorCode"] = error_code
+        if not message.get("status_callback"):
+            return 0
+        return self.webhooks.post(message["status_callback"], params)[0]
+
+    def send_call_status(self, sid: str, status: str, answered_by: str | None = None, duration: int = 0) -> int:
+        call = self._find(self.calls, sid)
+        call["status"] = status
+        params = {"CallSid": sid, "AccountSid": self.account_sid, "From": call["from"], "To": call["to"],
+                  "CallStatus": status, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+                  "CallDuration": str(duration)}
+        if answered_by:
+            params["AnsweredBy"] = answered_by
+        if not call.get("status_callback"):
+            return 0
+        return self.webhooks.post(call["status_callback"], params)[0]
+
+    def answer_call(self, sid: str, answered_by: str = "human") -> PhoneCall:
+        """The callee picks up: Twilio fetches the call's TwiML, and the returned call can press keys."""
+        call = self._find(self.calls, sid)
+        extra = {"AnsweredBy": answered_by} if call.get("machine_detection") else {}
+        phone = PhoneCall(self.webhooks, from_=call["from"], to=call["to"], voice_url=call["url"],
+                          status_url=call.get("status_callback"), direction="outbound-api", call_sid=sid,
+                          extra=extra)
+        return phone.start()
+
+    def sms_from(self, from_: str, body: str, to: str) -> tuple[int, str]:
+        """A text arriving at the app's Messaging URL (``/sms/incoming``)."""
+        sid = new_sid("SM")
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
+                  "From": from_, "To": to, "Body": body, "NumMedia": "0",
+                  "NumSegments": str(sms_segments(body)[0]), "ApiVersion": "2010-04-01"}
+        return self.webhooks.post("/sms/incoming", params)
+
+    @staticmethod
+    def _find(items: list[dict], sid: str) -> dict:
+        for item in items:
+            if item["sid"] == sid:
+                return item
+        raise KeyError(sid)
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(http.path)
+        with self._lock:
+            self.requests.append((method, parts.path))
+        length = int(http.headers.get("Content-Length") or 0)
+        form = {k: v[-1] for k, v in parse_qs(http.rfile.read(length).decode()).items()} if length else {}
+        prefix = f"/2010-04-01/Accounts/{self.account_sid}/"
+        if not self._authorised(http.headers.get("Authorization", "")):
+            return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        if method == "GET" and parts.path == prefix + "Messages.json":
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            found = [m for m in self.messages
+                     if m["to"] == query.get("To", m["to"]) and m["from"] == query.get("From", m["from"])]
+            return self._reply(http, 200, {"messages": [self._message_json(m) for m in reversed(found)],
+                                           "page": 0, "page_size": 50, "next_page_uri": None})
+        if method != "POST" or parts.path not in (prefix + "Messages.json", prefix + "Calls.json"):
+            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
+                                           "status": 404})
+        self.request_times.append(time.time())
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+        if fault is not None and self._apply_fault(http, fault):
+            return
+        to = form.get("To", "")
+        if not _valid_number(to):
+            return self._reply(http, 400, {"code": 21211, "message": f"The 'To' number {to} is not a valid phone "
+                                                                     "number.", "status": 400})
+        if parts.path.endswith("Messages.json"):
+            body = form.get("Body", "")
+            if not body or len(body) > 1600:
+                return self._reply(http, 400, {"code": 21617, "message": "The concatenated message body exceeds "
+                                                                         "the 1600 character limit or is empty.",
+                                               "status": 400})
+            segments, encoding = sms_segments(body)
+            message = {"sid": new_sid("SM"), "to": to, "from": form.get("From"), "body": body,
+                       "status": "queued", "status_callback": form.get("StatusCallback"),
+                       "num_segments": segments, "encoding": encoding, "at": time.time()}
+            with self._lock:
+                self.messages.append(message)
+            return self._reply(http, 201, self._message_json(message))
+        call = {"sid": new_sid("CA"), "to": to, "from": form.get("From"), "url": form.get("Url"),
+                "twiml": form.get("Twiml"), "status": "queued", "status_callback": form.get("StatusCallback"),
+                "machine_detection": form.get("MachineDetection"), "timeout": form.get("Timeout"),
+                "at": time.time()}
+        with self._lock:
+            self.calls.append(call)
+        return self._reply(http, 201, {"sid": call["sid"], "account_sid": self.account_sid, "to": to,
+                                       "from": call["from"], "status": "queued", "direction": "outbound-api",
+                                       "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"})
+
+    def _apply_fault(self, http, fault) -> bool:
+        if fault == 500:
+            self._reply(http, 500, {"code": 20500, "message": "Internal Server Error", "status": 500})
+        elif fault == 429:
+            self._reply(http, 429, {"code": 20429, "message": "Too Many Requests", "status": 429})
+        elif fault == "drop":
+            http.close_connection = True
+            http.connection.shutdown(2)
+        elif isinstance(fault, tuple) and fault[0] == "hang":
+            time.sleep(fault[1])
+            http.close_connection = True
+            http.connection.shutdown(2)
+        elif isinstance(fault, tuple) and fault[0] == "error":
+            _, status, code = fault
+            self._reply(http, status, {"code": code, "message": f"error {code}", "status": status})
+        else:
+            return False
+        return True
+
+    def _authorised(self, header: str) -> bool:
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return user == self.account_sid and password == self.auth_token
+
+    def _message_json(self, m: dict) -> dict:
+        return {"sid": m["sid"], "account_sid": self.account_sid, "to": m["to"], "from": m["from"],
+                "body": m["body"], "status": m["status"], "num_segments": str(m["num_segments"]),
+                "direction": "outbound-api", "date_created": _now_rfc2822(), "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{m['sid']}.json"}
+
+    @staticmethod
+    def _reply(http, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        http.send_response(status)
+        http.send_header("Content-Type", "application/json")
+        http.send_header("Content-Length", str(len(data)))
+        http.end_headers()
+        http.wfile.write(data)
+
+
+def _valid_number(value: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(value, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _now_rfc2822() -> str:
+    return datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")

@@ -1,0 +1,94 @@
+"""The JSON API for the client portal and scripts (bearer ``API_TOKEN``), and ``/health``."""
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import datetime, timedelta, timezone
+
+import redis
+from flask import Blueprint, abort, current_app, jsonify, request
+from rq import Worker
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.models import Ticket
+from dispatch import tickets
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__)
+WORKER_HEARTBEAT_STALE = timedelta(seconds=90)
+
+
+def _runtime():
+    return current_app.extensions["runtime"]
+
+
+@bp.before_request
+def require_token():
+    if not request.path.startswith("/api/"):
+        return None
+    expected = _runtime().settings.api_token
+    given = request.headers.get("Authorization", "")
+    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return jsonify(error="a valid bearer token is required"), 401, {"WWW-Authenticate": "Bearer"}
+    return None
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_unavailable(exc):
+    log.error("database error on %s: %s", request.path, type(exc).__name__)
+    return jsonify(error="the ticket store is unavailable; try again shortly"), 503
+
+
+@bp.get("/api/tickets")
+def list_tickets():
+    runtime = _runtime()
+    status = request.args.get("status")
+    if status is not None and status not in tickets.STATUSES:
+        return jsonify(error=f"status must be one of {', '.join(tickets.STATUSES)}"), 400
+    try:
+        limit = max(1, min(500, int(request.args.get("limit", "100"))))
+    except ValueError:
+        return jsonify(error="limit must be a whole number"), 400
+    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    if status:
+        query = query.where(Ticket.status == status)
+    with runtime.store.transaction() as session:
+        found = session.scalars(query).unique().all()
+        return jsonify(tickets=[tickets.as_dict(t, runtime.config.ticket_prefix) for t in found])
+
+
+@bp.get("/api/tickets/<number>")
+def show_ticket(number: str):
+    runtime = _runtime()
+    ticket_id = tickets.parse_number(number, runtime.config.ticket_prefix)
+    if ticket_id is None:
+        abort(404)
+    with runtime.store.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return jsonify(error=f"no ticket {number}"), 404
+        return jsonify(tickets.as_dict(ticket, runtime.config.ticket_prefix))
+
+
+@bp.get("/health")
+def health():
+    """Liveness of Redis, the database and the workers; 200 with what is up and what is not."""
+    runtime = _runtime()
+    report = {"redis": "ok", "database": "ok", "workers": 0}
+    try:
+        runtime.store.ping()
+    except SQLAlchemyError:
+        report["database"] = "down"
+    try:
+        runtime.redis.ping()
+        now = datetime.now(timezone.utc)  # heartbeats are real time, whatever clock the app runs on
+        alive = [w for w in Worker.all(connection=runtime.redis)
+                 if w.last_heartbeat and now - w.last_heartbeat.replace(tzinfo=now.tzinfo) < WORKER_HEARTBEAT_STALE]
+        report["workers"] = len(alive)
+    except (redis.RedisError, OSError):
+        report["redis"] = "down"
+    report["status"] = "ok" if report["redis"] == report["database"] == "ok" and report["workers"] else "degraded"
+    return jsonify(report)
+

@@ -1,0 +1,377 @@
+"""The phone tree: greeting, menu, the desk, voicemail boxes, ticket status.
+
+Where the caller is in the flow travels in the signed URLs of the TwiML (``attempt``,
+``box``), so the menu works with Redis down; Redis only keeps a hint per CallSid of
+the box a caller reached, to open a ``missed_call`` ticket if they hang up silently.
+Every answer ends in something the caller hears and a way forward.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, current_app, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.twiml.voice_response import VoiceResponse
+
+from core import hours, phones
+from dispatch import spool, tickets
+from ivr.signature import require_twilio_signature
+from ivr.twiml import empty, speak, twiml
+from voice_prompts import say, speech
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+bp.before_request(require_twilio_signature)
+
+MENU_ATTEMPTS = 3
+MENU_TIMEOUT_SECONDS = 3  # after the last key: short, so "1" is not kept waiting for more digits
+CALL_HINT_TTL_SECONDS = 6 * 3600
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+def _runtime():
+    return current_app.extensions["runtime"]
+
+
+def _attempt() -> int:
+    try:
+        return max(1, min(MENU_ATTEMPTS, int(request.args.get("attempt", "1"))))
+    except ValueError:
+        return 1
+
+
+def _box() -> str:
+    box = request.args.get("box", "support")
+    return box if box in tickets.BOXES else "support"
+
+
+def _call_sid() -> str:
+    return (request.form.get("CallSid") or "unknown")[:64]
+
+
+def _remember_box(box: str) -> None:
+    """Note, best effort, that this call reached ``box``; /voice/status reads it back."""
+    try:
+        _runtime().redis.set(f"call:{_call_sid()}:box", box, ex=CALL_HINT_TTL_SECONDS)
+    except (redis.RedisError, OSError):
+        log.warning("Redis unavailable: a silent hang-up on call %s may go unticketed", _call_sid())
+
+
+def _forget_box() -> None:
+    try:
+        _runtime().redis.delete(f"call:{_call_sid()}:box")
+    except (redis.RedisError, OSError):
+        pass
+
+
+def _reopening_phrase(runtime) -> str | None:
+    now = runtime.now()
+    opening = hours.next_opening(runtime.config, now)
+    return speech.spoken_opening(opening, now) if opening else None
+
+
+def _menu(response: VoiceResponse, attempt: int, greet: bool) -> VoiceResponse:
+    config = _runtime().config
+    gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#",
+                             action=url_for("voice.menu", attempt=attempt), method="POST")
+    if greet:
+        speak(gather, "greeting", company=config.company_name)
+    speak(gather, "menu", support=config.support_digit, verification=config.verification_digit,
+          status=config.status_digit, extension=" ".join(config.emergency_extension))
+    # No key at all: Twilio skips the action and goes on here.
+    response.redirect(url_for("voice.menu", attempt=attempt, heard="nothing"), method="POST")
+    return response
+
+
+@bp.post("/incoming")
+def incoming():
+    return twiml(_menu(VoiceResponse(), attempt=1, greet=True))
+
+
+@bp.post("/menu")
+def menu():
+    runtime, attempt = _runtime(), _attempt()
+    config = runtime.config
+    digits = (request.form.get("Digits") or "").strip()[:20]
+    if digits == config.support_digit:
+        return twiml(_support())
+    if digits == config.emergency_extension:
+        return twiml(_emergency())
+    if digits == config.verification_digit:
+        response = VoiceResponse()
+        response.redirect(url_for("verification.start"), method="POST")
+        return twiml(response)
+    if digits == config.status_digit:
+        return twiml(_ask_ticket_number(VoiceResponse()))
+    response = VoiceResponse()
+    if digits:
+        speak(response, "invalid_choice", digits=speech.spell(digits))
+    else:
+        speak(response, "no_input")
+    if attempt >= MENU_ATTEMPTS:
+        speak(response, "menu_give_up")
+        response.redirect(url_for("voice.voicemail", box="support" if _open_now() else "after_hours"), method="POST")
+        return twiml(response)
+    return twiml(_menu(response, attempt + 1, greet=False))
+
+
+def _open_now() -> bool:
+    runtime = _runtime()
+    return hours.is_open(runtime.config, runtime.now())
+
+
+def _ring_desk(response: VoiceResponse, box: str) -> VoiceResponse:
+    """Ring every desk number at once; whoever accepts gets the call, with the caller's own ID."""
+    config = _runtime().config
+    _remember_box(box)
+    speak(response, "connecting_desk")
+    dial = response.dial(timeout=config.ring_seconds, action=url_for("voice.desk_result", box=box), method="POST")
+    for number in config.desk_numbers:
+        if config.screen_calls:
+            dial.number(number, url=url_for("voice.desk_screen"), method="POST")
+        else:
+            dial.number(number)
+    return response
+
+
+def _support() -> VoiceResponse:
+    runtime = _runtime()
+    response = VoiceResponse()
+    if _open_now():
+        return _ring_desk(response, "support")
+    reopening = _reopening_phrase(runtime)
+    gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#",
+                             action=url_for("voice.menu", attempt=MENU_ATTEMPTS), method="POST")
+    if reopening:
+        speak(gather, "closed", reopening=reopening)
+    else:
+        speak(gather, "closed_no_hours")
+    speak(gather, "emergency_reminder", extension=" ".join(runtime.config.emergency_extension))
+    response.redirect(url_for("voice.voicemail", box="after_hours"), method="POST")
+    return response
+
+
+def _emergency() -> VoiceResponse:
+    response = VoiceResponse()
+    if _open_now():
+        return _ring_desk(response, "emergency")
+    speak(response, "emergency_intro")
+    return _voicemail(response, "emergency")
+
+
+@bp.post("/desk-screen")
+def desk_screen():
+    """Played to the technician who picks up, so a desk phone's own voicemail cannot 'answer'."""
+    caller = phones.normalise(request.form.get("From"), _runtime().config.region)
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=6, action=url_for("voice.desk_accept"),
+                             method="POST")
+    speak(gather, "desk_screen", caller=speech.spell(caller) if caller else "an unknown number")
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/desk-accept")
+def desk_accept():
+    response = VoiceResponse()
+    if request.form.get("Digits") != "1":
+        response.hangup()
+    return twiml(response)  # an empty document bridges the two calls
+
+
+@bp.post("/desk-result")
+def desk_result():
+    box = _box()
+    response = VoiceResponse()
+    if request.form.get("DialCallStatus") in ("completed", "answered"):
+        _forget_box()
+        response.hangup()
+        return twiml(response)
+    speak(response, "desk_unavailable")
+    return twiml(_voicemail(response, box))
+
+
+@bp.post("/voicemail")
+def voicemail():
+    return twiml(_voicemail(VoiceResponse(), _box()))
+
+
+def _voicemail(response: VoiceResponse, box: str) -> VoiceResponse:
+    runtime = _runtime()
+    _remember_box(box)
+    if box == "emergency":
+        speak(response, "voicemail_emergency")
+    elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
+        speak(response, "voicemail_after_hours", reopening=reopening)
+    else:
+        speak(response, "voicemail_support")
+    _record(response, box, runtime.config.voicemail_max_seconds)
+    return response
+
+
+def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
+    """The ``<Record>`` of every box, then what a caller who said nothing hears."""
+    response.record(
+        max_length=max_seconds, play_beep=True, finish_on_key="#", timeout=8, trim="trim-silence",
+        action=url_for("voice.recorded", box=box), method="POST",
+        recording_status_callback=url_for("voice.recording_status", box=box),
+        recording_status_callback_method="POST", recording_status_callback_event="completed absent failed",
+        transcribe=True, transcribe_callback=url_for("voice.transcription", box=box),
+    )
+    speak(response, "no_message_heard")
+    response.redirect(url_for("voice.no_message", box=box), method="POST")
+
+
+def _report(box: str, **fields) -> tickets.CallReport:
+    form = request.form
+    return tickets.CallReport(call_sid=_call_sid(), box=box, caller_raw=form.get("From"), **fields)
+
+
+def _seconds(value: str | None) -> int | None:
+    try:
+        return max(0, min(86400, int(value))) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _store(report: tickets.CallReport):
+    """Record the report into its ticket; with the database away, keep it in the spool instead."""
+    runtime = _runtime()
+    try:
+        ticket, _ = tickets.record_call(runtime, report)
+        return ticket
+    except SQLAlchemyError as exc:
+        log.error("database unavailable for call %s: %s", report.call_sid, type(exc).__name__)
+        spool.keep(runtime.settings.data_dir, report)
+        return None
+
+
+def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> VoiceResponse:
+    runtime = _runtime()
+    if ticket is None:
+        speak(response, "message_saved_no_number")
+    else:
+        spelled = speech.spoken_ticket(runtime.config.ticket_prefix, ticket.id)
+        speak(response, opening_key, spelled=spelled)
+        if tickets.BOXES[box].pages:
+            speak(response, "emergency_paged")
+        elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
+            speak(response, "callback_next_day", reopening=reopening)
+        else:
+            speak(response, "callback_soon")
+    speak(response, "goodbye")
+    response.hangup()
+    return response
+
+
+@bp.post("/recorded")
+def recorded():
+    """The ``<Record>`` action: the caller is still on the line (unless Digits=hangup)."""
+    box, form = _box(), request.form
+    ticket = _store(_report(box, recording_sid=form.get("RecordingSid") or None,
+                            recording_url=form.get("RecordingUrl") or None,
+                            recording_seconds=_seconds(form.get("RecordingDuration"))))
+    return twiml(_goodbye(VoiceResponse(), ticket, box, "ticket_opened"))
+
+
+@bp.post("/no-message")
+def no_message():
+    """The caller stayed silent at the tone: still a ticket, so somebody calls them back."""
+    box = _box()
+    ticket = _store(_report(box))
+    _forget_box()
+    return twiml(_goodbye(VoiceResponse(), ticket, box, "call_logged"))
+
+
+@bp.post("/recording-status")
+def recording_status():
+    form = request.form
+    _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
+                    recording_url=form.get("RecordingUrl") or None,
+                    recording_seconds=_seconds(form.get("RecordingDuration")),
+                    recording_status=(form.get("RecordingStatus") or "completed")[:20]))
+    return empty()
+
+
+@bp.post("/transcription")
+def transcription():
+    form = request.form
+    _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
+                   recording_url=form.get("RecordingUrl") or None,
+                   transcript=form.get("TranscriptionText") or None,
+                   transcript_status=(form.get("TranscriptionStatus") or "")[:20] or None))
+    return empty()
+
+
+@bp.post("/status")
+def call_status():
+    """Call status callback: a caller who reached a box and hung up before the tone is a missed call."""
+    if request.form.get("CallStatus") in ENDED and request.form.get("Direction", "inbound") == "inbound":
+        try:
+            box = _runtime().redis.get(f"call:{_call_sid()}:box")
+        except (redis.RedisError, OSError):
+            box = None
+        if box is not None:
+            _store(_report(box.decode() if box.decode() in tickets.BOXES else "support"))
+            _forget_box()
+    return empty()
+
+
+def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
+    gather = response.gather(input="dtmf", timeout=6, finish_on_key="#", action=url_for("voice.ticket_status"),
+                             method="POST")
+    speak(gather, "status_ask")
+    response.redirect(url_for("voice.menu", attempt=MENU_ATTEMPTS - 1, heard="nothing"), method="POST")
+    return response
+
+
+@bp.post("/ticket-status")
+def ticket_status():
+    runtime = _runtime()
+    config = runtime.config
+    number = tickets.parse_number(request.form.get("Digits"), config.ticket_prefix)
+    caller = phones.caller_id(request.form.get("From"), config.region)
+    response = VoiceResponse()
+    ticket = None
+    if number is not None:
+        try:
+            with runtime.store.transaction() as session:
+                ticket = tickets.find_for_caller(session, number, caller)
+        except SQLAlchemyError:
+            log.error("database unavailable for a ticket status lookup")
+    if ticket is None:
+        speak(response, "status_not_found")
+    else:
+        speak(response, "status_found", spelled=speech.spoken_ticket(config.ticket_prefix, ticket.id),
+              status=say(f"status_words_{ticket.status}") if ticket.status in tickets.STATUSES else ticket.status,
+              priority=speech.spell(ticket.priority))
+    gather = response.gather(input="dtmf", timeout=5, finish_on_key="#", action=url_for("voice.ticket_status"),
+                             method="POST")
+    speak(gather, "status_again")
+    response.redirect(url_for("voice.menu", attempt=1, heard="nothing"), method="POST")
+    return twiml(response)
+
+
+@bp.post("/fallback")
+def fallback():
+    """Twilio's Voice Fallback URL: a working voicemail that touches neither Redis nor the database."""
+    config = _runtime().config
+    response = VoiceResponse()
+    speak(response, "greeting", company=config.company_name)
+    speak(response, "technical_difficulty")
+    speak(response, "voicemail_support")
+    _record(response, "fallback", config.voicemail_max_seconds)
+    return twiml(response)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(exc):
+    """Whatever broke, the caller is offered the fallback voicemail instead of an application error."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("error in %s; caller sent to the fallback voicemail", request.path)
+    return fallback()

