@@ -24,8 +24,8 @@ def _runtime():
     return current_app.extensions["runtime"]
 
 
-@bp.before_request
-def require_token():
+def require_api_token():
+    """``before_request`` of every ``/api/*`` blueprint: 401 without the bearer ``API_TOKEN``."""
     if not request.path.startswith("/api/"):
         return None
     expected = _runtime().settings.api_token
@@ -33,6 +33,9 @@ def require_token():
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return jsonify(error="a valid bearer token is required"), 401, {"WWW-Authenticate": "Bearer"}
     return None
+
+
+bp.before_request(require_api_token)
 
 
 @bp.errorhandler(SQLAlchemyError)
