@@ -10,7 +10,7 @@ from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from core.models import Ticket
@@ -64,6 +64,7 @@ def import_directory(csv_file):
 
 
 @click.command("simulate")
+@with_appcontext
 @click.option("--caller", default="+12705550199", show_default=True, help="the number you are calling from")
 @click.option("--at", "at", help="pretend it is this time (ISO 8601, e.g. 2026-11-24T03:00-05:00)")
 @click.option("--speak/--no-speak", default=None, help="speak prompts with espeak-ng (default: when installed)")

@@ -1,0 +1,113 @@
+"""The JSON API, /health and the operator commands."""
+import io
+
+from click.testing import CliRunner
+
+from tests.support import CLIENT_PHONE
+
+
+def _voicemail(stack, box_digits="1"):
+    call = stack.call()
+    call.press(box_digits)
+    if call.state == "dial":
+        call.dial_result("no-answer")
+    call.leave_message(seconds=9, transcript="hello")
+    call.deliver_callbacks()
+
+
+def test_api_refuses_without_the_bearer_token(stack):
+    assert stack.client.get("/api/tickets").status_code == 401
+    assert stack.client.get("/api/tickets", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_api_lists_newest_first_filters_by_status_and_404s(stack):
+    _voicemail(stack)
+    _voicemail(stack)
+    listed = stack.api("/api/tickets").get_json()["tickets"]
+    assert [t["number"] for t in listed] == ["CS-000002", "CS-000001"]
+    assert {t["caller"] for t in listed} == {CLIENT_PHONE}
+    assert len(stack.api("/api/tickets?status=new").get_json()["tickets"]) == 2
+    assert stack.api("/api/tickets?status=resolved").get_json()["tickets"] == []
+    assert stack.api("/api/tickets?status=bogus").status_code == 400
+    assert stack.api("/api/tickets/CS-000099").status_code == 404
+    assert stack.api("/api/tickets/garbage").status_code == 404
+    ticket = stack.ticket("CS-000002")
+    for key in ("number", "status", "priority", "kind", "caller", "client", "contact", "recording_url",
+                "recording_seconds", "transcript", "created_at", "verified", "timeline"):
+        assert key in ticket
+
+
+def test_api_is_closed_when_no_token_is_configured(tmp_path, redis_url, database_url):
+    from tests.support import make_stack
+
+    stack = make_stack(tmp_path, redis_url, database_url, env={"API_TOKEN": ""})
+    try:
+        assert stack.client.get("/api/tickets", headers={"Authorization": "Bearer "}).status_code == 401
+    finally:
+        stack.fake.stop()
+
+
+def test_health_reports_redis_database_and_workers(stack):
+    body = stack.client.get("/health").get_json()
+    assert body["redis"] == "ok" and body["database"] == "ok"
+    assert body["workers"] == 0 and body["status"] == "degraded"
+    from dispatch.worker import make_worker
+
+    worker = make_worker(stack.runtime, name="health-probe")
+    worker.register_birth()
+    worker.heartbeat()
+    try:
+        body = stack.client.get("/health").get_json()
+        assert body["workers"] == 1 and body["status"] == "ok"
+    finally:
+        worker.register_death()
+
+
+def test_tickets_list_command_shows_a_table(stack):
+    _voicemail(stack)
+    result = stack.app.test_cli_runner().invoke(args=["tickets", "list"])
+    assert result.exit_code == 0, result.output
+    assert "CS-000001" in result.output and "voicemail" in result.output and CLIENT_PHONE in result.output
+    empty = stack.app.test_cli_runner().invoke(args=["tickets", "list", "--status", "resolved"])
+    assert "no tickets with status resolved" in empty.output
+
+
+def test_directory_import_reports_added_updated_and_rejected_rows(stack, tmp_path):
+    csv_file = tmp_path / "directory.csv"
+    csv_file.write_text("client,name,phone,email\n"
+                        "Acme,Ann Lee,(270) 555-0188,ann@acme.test\n"
+                        "Acme,,+12705550187,\n"
+                        "Acme,Bo Diaz,12345,\n"
+                        "Beta LLC,Cy Ng,+12705550186;270-555-0185,cy@beta.test\n")
+    runner = stack.app.test_cli_runner()
+    first = runner.invoke(args=["directory", "import", str(csv_file)])
+    assert first.exit_code == 0, first.output
+    assert "2 added, 0 updated, 0 unchanged, 2 rejected" in first.output
+    assert "line 3: rejected: missing name" in first.output
+    assert "line 4: rejected: bad phone number '12345'" in first.output
+    csv_file.write_text("client,name,phone,email\nAcme,Ann Lee,+12705550188,ann@new.test\n")
+    second = runner.invoke(args=["directory", "import", str(csv_file)])
+    assert "0 added, 1 updated" in second.output
+    contacts = stack.api("/api/contacts?phone=%2B12705550188")
+    if contacts.status_code == 200:  # the contacts API, where built, shows the same directory
+        assert contacts.get_json()["contacts"][0]["email"] == "ann@new.test"
+
+
+def test_directory_import_names_missing_columns(stack, tmp_path):
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_text("company,person\nAcme,Ann\n")
+    result = stack.app.test_cli_runner().invoke(args=["directory", "import", str(csv_file)])
+    assert result.exit_code != 0 and "no column(s) client, name, phone, email" in result.output
+
+
+def test_simulate_walks_the_phone_tree_in_the_terminal(stack):
+    stack.at(2026, 11, 25, 3, 0)
+    result = stack.app.test_cli_runner().invoke(
+        args=["simulate", "--no-speak", "--at", "2026-11-25T03:00:00-05:00"],
+        input="501\nThe network is down at the dental office\n")
+    assert result.exit_code == 0, result.output
+    assert "For support, press 1" in result.output
+    assert "emergency line" in result.output
+    assert "Your ticket number is C, S, 1" in result.output
+    assert "Ticket CS-000001: emergency_voicemail, P1" in result.output
+    assert "The network is down at the dental office" in result.output

@@ -1,0 +1,50 @@
+"""The one adapter around the twilio client: real HTTP to the stand-in, or the console outbox."""
+import pytest
+
+from core.models import ConsoleMessage
+from dispatch.carrier import DeliveryError
+from tests.support import make_stack
+
+
+def test_sms_goes_through_the_real_twilio_client_to_the_api_base_url(stack):
+    sent = stack.runtime.carrier.send_sms("+12705550111", "CS-000001 test page", "http://localhost/sms/status")
+    assert sent.sid.startswith("SM") and sent.status == "queued"
+    [message] = stack.fake.sms_to("+12705550111")
+    assert message["from"] == "+12702054709" and message["body"] == "CS-000001 test page"
+    assert message["status_callback"] == "http://localhost/sms/status"
+
+
+def test_calls_carry_machine_detection_and_a_status_callback(stack):
+    sent = stack.runtime.carrier.place_call("+12705550111", "http://localhost/voice/x", "http://localhost/cb",
+                                            machine_detection=True, timeout=20)
+    [call] = stack.fake.calls_to("+12705550111")
+    assert call["sid"] == sent.sid and call["machine_detection"] == "Enable" and call["timeout"] == "20"
+
+
+@pytest.mark.parametrize("fault, permanent", [(500, False), (429, False), ("drop", False),
+                                              (("error", 400, 21211), True), (("error", 400, 21610), True)])
+def test_errors_are_sorted_into_transient_and_permanent(stack, fault, permanent):
+    stack.fake.fail_next(fault)
+    with pytest.raises(DeliveryError) as raised:
+        stack.runtime.carrier.send_sms("+12705550111", "hello", None)
+    assert raised.value.permanent is permanent
+    assert stack.fake.messages == []
+
+
+def test_an_invalid_number_is_refused_by_the_stand_in_as_twilio_would(stack):
+    with pytest.raises(DeliveryError) as raised:
+        stack.runtime.carrier.send_sms("+1555", "hello", None)
+    assert raised.value.permanent and raised.value.code == 21211
+
+
+def test_without_credentials_messages_go_to_the_console_outbox(tmp_path, redis_url, database_url, caplog):
+    stack = make_stack(tmp_path, redis_url, database_url, env={"TWILIO_ACCOUNT_SID": ""})
+    try:
+        sent = stack.runtime.carrier.send_sms("+12705550111", "page body", None)
+        with stack.runtime.store.transaction() as session:
+            [row] = session.query(ConsoleMessage).all()
+            assert (row.sid, row.to, row.content) == (sent.sid, "+12705550111", "page body")
+        assert "console outbox" in caplog.text
+        assert stack.fake.messages == []
+    finally:
+        stack.fake.stop()

@@ -1,0 +1,59 @@
+"""Option 3: a caller hears the status of their own ticket, and nobody else's."""
+import io
+
+from dispatch import directory
+from tests.support import CLIENT_PHONE
+
+
+def _leave_ticket(stack, from_=CLIENT_PHONE):
+    call = stack.call(from_=from_)
+    call.press("1")
+    call.dial_result("no-answer")
+    call.leave_message(seconds=10)
+
+
+def test_caller_hears_the_status_and_priority_of_their_ticket(stack):
+    _leave_ticket(stack)
+    call = stack.call()
+    call.press("3")
+    assert "enter your ticket number" in call.said
+    call.press("1#")
+    assert "Ticket C, S, 1 is open and waiting for a technician, with priority P, 3." in call.said
+    call.press("000001#")  # the digits as written on the ticket work too
+    assert "Ticket C, S, 1 is open" in call.said
+
+
+def test_another_callers_ticket_is_not_found(stack):
+    _leave_ticket(stack, from_="+12705550188")
+    call = stack.call()
+    call.press("3")
+    call.press("1#")
+    assert "We could not find that ticket." in call.said
+    call.press("77#")
+    assert "We could not find that ticket." in call.said
+
+
+def test_a_colleague_at_the_same_client_may_hear_the_status(stack):
+    csv_text = "client,name,phone,email\nAcme,Ann,+12705550188,\nAcme,Ben,+12705550199,\n"
+    with stack.runtime.store.transaction() as session:
+        directory.import_csv(session, io.StringIO(csv_text), "US")
+    _leave_ticket(stack, from_="+12705550188")
+    call = stack.call(from_="+12705550199")
+    call.press("3")
+    call.press("1#")
+    assert "Ticket C, S, 1 is open" in call.said
+
+
+def test_anonymous_callers_hear_the_neutral_answer(stack):
+    _leave_ticket(stack, from_="Anonymous")
+    call = stack.call(from_="Anonymous")
+    call.press("3")
+    call.press("1#")
+    assert "We could not find that ticket." in call.said
+
+
+def test_silence_at_the_status_prompt_returns_to_the_menu(stack):
+    call = stack.call()
+    call.press("3")
+    call.wait()
+    assert "For support, press 1" in call.said and call.state == "gather"

@@ -1,0 +1,107 @@
+"""Voicemails into tickets: callbacks in any order and repeated, callers matched or withheld."""
+import io
+
+import pytest
+
+from dispatch import directory
+from tests.support import CLIENT_PHONE
+
+
+def _emergency_call(stack, from_=CLIENT_PHONE):
+    stack.at(2026, 11, 25, 23, 0)
+    call = stack.call(from_=from_)
+    call.press("501")
+    return call
+
+
+def test_duplicate_and_reordered_callbacks_make_one_ticket_and_one_page(stack):
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript="Server room is flooding")
+    call.deliver_callbacks(order=[1, 0], repeat=True)  # transcript first, then both again
+    tickets = stack.tickets()
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert ticket["transcript"] == "Server room is flooding" and ticket["recording_seconds"] == 25
+    events = [e["event"] for e in ticket["timeline"]]
+    assert events.count("created") == 1 and events.count("page_requested") == 1
+    assert events.count("transcript") == 1 and events.count("recording") == 1
+    assert len(stack.queued_jobs("urgent")) == 1
+
+
+def test_recording_callback_before_the_action_creates_the_ticket_the_action_completes(stack):
+    call = _emergency_call(stack)
+    recording = {"CallSid": call.call_sid, "From": CLIENT_PHONE, "RecordingSid": "RE" + "1" * 32,
+                 "RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingStatus": "completed",
+                 "RecordingDuration": "33"}
+    assert stack.hooks.post("/voice/recording-status?box=emergency", recording)[0] == 200
+    assert stack.ticket("1")["kind"] == "emergency_voicemail"
+    action = {**recording, "Digits": "#"}
+    del action["RecordingStatus"]
+    status, body = stack.hooks.post("/voice/recorded?box=emergency", action)
+    assert status == 200 and "C, S, 1" in body
+    assert len(stack.tickets()) == 1
+    assert len(stack.queued_jobs("urgent")) == 1
+
+
+def test_late_transcript_is_added_to_the_existing_ticket(stack):
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript="Email is down for everyone")
+    transcript_callback = call.pending[1]
+    call.deliver_callbacks(order=[0])
+    assert stack.ticket("1")["transcript"] is None
+    stack.clock.advance(minutes=2)
+    stack.hooks.post(*transcript_callback)
+    ticket = stack.ticket("1")
+    assert ticket["transcript"] == "Email is down for everyone"
+    assert ticket["timeline"][-1]["event"] == "transcript"
+
+
+def test_failed_transcription_is_noted_once(stack):
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript="x")
+    url, params = call.pending[1]
+    failed = {**params, "TranscriptionStatus": "failed", "TranscriptionText": ""}
+    stack.hooks.post(url, failed)
+    stack.hooks.post(url, failed)
+    events = [e["event"] for e in stack.ticket("1")["timeline"]]
+    assert events.count("transcript_failed") == 1
+
+
+@pytest.mark.parametrize("from_", ["Anonymous", "Restricted", "", "+266696687", "+7378742833", "+2562533",
+                                   "+8656696", "+86282452253", "not a number", "+1" + "9" * 40])
+def test_withheld_or_unparsable_caller_ids_are_stored_as_anonymous(stack, from_):
+    call = _emergency_call(stack, from_=from_)
+    call.leave_message(seconds=10)
+    ticket = stack.ticket("1")
+    assert ticket["caller"] == "anonymous" and ticket["client"] is None
+
+
+def test_national_caller_id_is_normalised_to_e164(stack):
+    call = _emergency_call(stack, from_="(270) 555-0199")
+    call.leave_message(seconds=10)
+    assert stack.ticket("1")["caller"] == CLIENT_PHONE
+
+
+def test_known_caller_is_matched_to_their_client_and_contact(stack):
+    csv_text = ("client,name,phone,email\n"
+                "Acme Dental,Dana Smith,(270) 555-0199;+12705550198,dana@acme.test\n"
+                "Acme Dental,Lee Park,+12705550197,lee@acme.test\n")
+    with stack.runtime.store.transaction() as session:
+        report = directory.import_csv(session, io.StringIO(csv_text), "US")
+    assert report.added == 2
+    call = _emergency_call(stack)
+    call.leave_message(seconds=10)
+    ticket = stack.ticket("1")
+    assert ticket["client"] == "Acme Dental"
+    assert ticket["contact"]["name"] == "Dana Smith"
+    assert ticket["timeline"][0]["client"] == "Acme Dental"
+
+
+def test_ticket_numbers_are_sequential_with_the_prefix(stack):
+    for n in range(1, 4):
+        call = stack.call()
+        call.press("1")
+        call.dial_result("busy")
+        call.leave_message(seconds=5)
+        assert f"C, S, {', '.join(str(n))}" in call.said
+    assert [t["number"] for t in stack.tickets()] == ["CS-000003", "CS-000002", "CS-000001"]

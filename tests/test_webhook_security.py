@@ -1,0 +1,64 @@
+"""Only Twilio may drive the phone tree: every webhook checks X-Twilio-Signature."""
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.support import AUTH_TOKEN, CLIENT_PHONE, make_stack
+
+PARAMS = {"CallSid": "CA" + "a" * 32, "From": CLIENT_PHONE, "To": "+12702054709", "CallStatus": "ringing"}
+ROUTES = ["/voice/incoming", "/voice/menu", "/voice/fallback", "/voice/status", "/voice/recorded",
+          "/voice/recording-status", "/voice/transcription", "/sms/incoming", "/sms/status"]
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_unsigned_requests_are_refused(stack, path):
+    assert stack.client.post(path, data=PARAMS).status_code == 403
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_requests_signed_with_another_token_are_refused(stack, path):
+    signature = RequestValidator("not-the-token").compute_signature(f"http://localhost{path}", PARAMS)
+    response = stack.client.post(path, data=PARAMS, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_a_tampered_parameter_is_refused(stack):
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost/voice/menu", {**PARAMS, "Digits": "1"})
+    response = stack.client.post("/voice/menu", data={**PARAMS, "Digits": "501"},
+                                 headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_a_tampered_query_string_is_refused(stack):
+    signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost/voice/voicemail?box=support", PARAMS)
+    response = stack.client.post("/voice/voicemail?box=emergency", data=PARAMS,
+                                 headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+    assert stack.tickets() == []
+
+
+def test_behind_a_proxy_the_public_url_is_what_is_validated(tmp_path, redis_url, database_url):
+    stack = make_stack(tmp_path, redis_url, database_url, public_base_url="https://support.example.com")
+    try:
+        call = stack.call()  # signed for https://support.example.com/..., posted to the app locally
+        assert "For support, press 1" in call.said
+        local = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost/voice/incoming", PARAMS)
+        refused = stack.client.post("/voice/incoming", data=PARAMS, headers={"X-Twilio-Signature": local})
+        assert refused.status_code == 403
+    finally:
+        stack.fake.stop()
+
+
+def test_without_an_auth_token_every_webhook_is_refused(tmp_path, redis_url, database_url):
+    stack = make_stack(tmp_path, redis_url, database_url, env={"TWILIO_AUTH_TOKEN": ""})
+    try:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature("http://localhost/voice/incoming", PARAMS)
+        response = stack.client.post("/voice/incoming", data=PARAMS, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 403
+    finally:
+        stack.fake.stop()
+
+
+def test_extra_parameters_twilio_adds_later_are_covered_by_the_signature(stack):
+    status, body = stack.hooks.post("/voice/incoming", {**PARAMS, "StirVerstat": "TN-Validation-Passed-A",
+                                                        "CallToken": "x" * 300})
+    assert status == 200 and "For support" in body
