@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, create_engine, event, text
+from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 MODEL_MODULES = ("core.models",)
@@ -66,6 +67,27 @@ class Store:
         for module in MODEL_MODULES:
             importlib.import_module(module)
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """The migrations this project needs so far: columns added to existing tables.
+
+        A new nullable column (or one with a server default) is added in place, so a
+        release that adds one starts on an old database; anything else is refused
+        with a message rather than guessed.
+        """
+        with self.engine.begin() as conn:
+            inspector = inspect(conn)
+            for table in Base.metadata.sorted_tables:
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    if not column.nullable and column.server_default is None:
+                        raise RuntimeError(f"database table {table.name} lacks column {column.name}, which "
+                                           "cannot be added automatically; migrate it by hand")
+                    ddl = CreateColumn(column).compile(dialect=self.engine.dialect)
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
     @contextmanager
     def transaction(self):

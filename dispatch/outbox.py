@@ -24,12 +24,15 @@ def add(session, function: str, args: list, *, key: str, queue: str = "default",
                               **({"created_at": now} if now else {})))
 
 
-def flush(runtime, limit: int = 100) -> int:
-    """Enqueue pending jobs; returns how many were handed to RQ. Never raises on Redis being down."""
+def flush(runtime, limit: int = 100, key: str | None = None) -> int:
+    """Enqueue pending jobs (only ``key``'s when given, as a webhook does for its own job);
+    returns how many were handed to RQ. Never raises on Redis being down."""
     store = runtime.store
+    query = select(OutboxJob).where(OutboxJob.enqueued_at.is_(None)).order_by(OutboxJob.id).limit(limit)
+    if key is not None:
+        query = query.where(OutboxJob.job_key == key)
     with store.transaction() as session:
-        pending = session.scalars(
-            select(OutboxJob).where(OutboxJob.enqueued_at.is_(None)).order_by(OutboxJob.id).limit(limit)).all()
+        pending = session.scalars(query).all()
     sent = 0
     for job in pending:
         # Claim the row first so that two processes flushing at once enqueue it once.

@@ -54,6 +54,11 @@ def parse_number(text: str | None, prefix: str) -> int | None:
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 
+def page_job_key(ticket_id: int) -> str:
+    """The outbox key and RQ job id of a ticket's page: one per ticket, ever."""
+    return f"page-ticket-{ticket_id}"
+
+
 def add_event(ticket: Ticket, event: str, at, **detail) -> None:
     ticket.timeline.append(TimelineEvent(event=event, at=at, detail=detail))
 
@@ -88,7 +93,7 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
             if attempt == 2:
                 raise
     if paged:
-        outbox.flush(runtime)
+        outbox.flush(runtime, key=page_job_key(ticket.id))
     return ticket, created
 
 
@@ -112,7 +117,7 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     if paged:
         ticket.paged_at = now
         session.flush()
-        outbox.add(session, "dispatch.jobs.page_ticket", [ticket.id], key=f"page-ticket-{ticket.id}",
+        outbox.add(session, "dispatch.jobs.page_ticket", [ticket.id], key=page_job_key(ticket.id),
                    queue="urgent", now=now)
         add_event(ticket, "page_requested", now)
     session.flush()
