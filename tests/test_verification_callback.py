@@ -174,3 +174,14 @@ def test_three_wrong_pins_on_the_callback_fail_it(stack):
     assert "could not verify your identity" in answered.said and answered.state == "ended"
     (ticket,) = verification_tickets(stack)
     assert ticket["verified"] is None and events(ticket, "callback_failed")[0]["reason"] == "3 wrong PINs"
+
+
+def test_a_callback_the_carrier_refuses_is_on_the_timeline(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    stack.fake.fail_next(("error", 400, 21211))
+    assert run_callbacks(stack) == []
+    (ticket,) = verification_tickets(stack)
+    assert "21211" in events(ticket, "callback_failed")[0]["reason"]
+    stack.run_worker()  # the job is not retried into a second call
+    assert stack.fake.calls == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from dispatch.verification_jobs import primary_on_call
-from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt, run_callbacks, seed,
-                                        verification_tickets)
+from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
+                                        run_callbacks, seed, verification_tickets)
 
 
 def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):

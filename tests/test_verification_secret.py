@@ -2,14 +2,18 @@
 never found in logs, in the database file, or in any API answer."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from core.config import ConfigError
+from dispatch import secrets_box
 from dispatch.verification_jobs import expire_disclosure
 from dispatch.verification_models import Disclosure
+from tests.support import make_stack
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, contact_id, events, reach_pin_prompt, run_callbacks,
                                         seed, verification_tickets)
 
@@ -92,6 +96,8 @@ def test_the_secret_is_repeated_on_request_then_destroyed_at_the_last_reading(st
     assert "That was the last time" in answered.said and answered.state == "ended"
     assert _readings(answered) == 3
     assert _disclosure(stack, disclosure_id)["status"] == "delivered"
+    destroyed = events(verification_tickets(stack)[0], "secret_destroyed")
+    assert [e["reason"] for e in destroyed] == ["read for the last time"]
 
 
 def test_hanging_up_during_the_delivery_destroys_the_secret(stack):
@@ -206,3 +212,22 @@ def test_disclosures_refuse_bad_requests_without_echoing_the_secret(stack):
     assert stack.client.post("/api/disclosures", json={"contact_id": ids["ann"], "secret": SECRET}).status_code == 401
     assert stack.api("/api/disclosures", method="POST", data="{not json").status_code == 400
     assert contact_id(stack, ANN) == ids["ann"]
+
+
+def test_the_key_file_is_private_and_a_bad_key_is_refused(stack, tmp_path):
+    key_file = stack.runtime.settings.data_dir / secrets_box.KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ConfigError, match="IVR_SECRET_KEY"):
+        secrets_box.box_for(dataclasses.replace(stack.runtime.settings, secret_key="too-short"))
+
+
+def test_a_key_from_the_environment_is_used_instead_of_a_key_file(tmp_path, redis_url, database_url):
+    stack = make_stack(tmp_path, redis_url, database_url, env={"IVR_SECRET_KEY": secrets_box.new_key()})
+    try:
+        ids = seed(stack)
+        _post_secret(stack, ids["ben"])
+        assert not (stack.runtime.settings.data_dir / secrets_box.KEY_FILE).exists()
+        assert _readings(_verified_callback(stack, from_=BEN, pin=None)) == 1
+    finally:
+        stack.fake.stop()
+        stack.runtime.store.dispose()
