@@ -18,9 +18,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from core.models import ContactPhone
+from dispatch import outbox
 from dispatch.carrier import DeliveryError
 from dispatch.tickets import add_event
-from dispatch import outbox
 from dispatch.verification import guard_for
 from dispatch.verification_models import Callback
 
