@@ -26,6 +26,7 @@ class Settings:
     twilio_api_base_url: str | None
     public_base_url: str | None
     api_token: str | None
+    secret_key: str | None = None  # IVR_SECRET_KEY: encrypts one-time secrets (dispatch.secrets_box)
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -51,4 +52,5 @@ class Settings:
             twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
             public_base_url=base.rstrip("/") if base else None,
             api_token=env.get("API_TOKEN") or None,
+            secret_key=env.get("IVR_SECRET_KEY") or None,
         )

@@ -1,0 +1,153 @@
+"""Caller verification: who a caller claims to be, and whether they proved it.
+
+The rules of issue 4, in one place:
+
+- a caller is identified by their calling number when exactly one contact has it,
+  else by the number on file they key in;
+- a PIN gets ``PIN_TRIES_PER_CALL`` tries per call; ``LOCK_AFTER`` wrong PINs in a
+  row for one contact, across calls, lock PIN entry for ``LOCKED_FOR`` and page the
+  on-call technician with a security notice;
+- a proof of identity (PIN or dual callback) lasts ``VERIFIED_FOR``;
+- every attempt is written on the call's ``verification`` ticket.
+
+These functions run inside the caller's transaction and decide; they never speak.
+``ivr.verification`` chooses what the caller hears, and takes care that an unknown
+number, a contact without a PIN and a locked contact all hear the same thing.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+from sqlalchemy import select
+
+from core import phones
+from core.models import Contact, Ticket
+from dispatch import directory, outbox, pins
+from dispatch.tickets import add_event
+from dispatch.verification_models import ContactGuard, SecurityNotice, Verification, VerificationCall
+
+VERIFIED_FOR = timedelta(minutes=15)
+PIN_TRIES_PER_CALL = 3
+LOCK_AFTER = 5
+LOCKED_FOR = timedelta(minutes=30)
+TICKET_PRIORITY = "P3"
+
+
+class PinResult(Enum):
+    VERIFIED = "verified"
+    RETRY = "retry"          # wrong, and the call has tries left
+    EXHAUSTED = "exhausted"  # wrong, and that was the call's last try
+
+
+def open_call(session, runtime, call_sid: str, caller_raw: str | None) -> tuple[VerificationCall, bool]:
+    """The verification state of this call, with its ``verification`` ticket, made on first use;
+    returns (state, whether it was just made)."""
+    found = session.scalar(select(VerificationCall).where(VerificationCall.call_sid == call_sid))
+    if found is not None:
+        return found, False
+    now = runtime.now()
+    caller = phones.caller_id(caller_raw, runtime.config.region)
+    ticket = Ticket(source_key=f"verification:{call_sid}", call_sid=call_sid, status="new", kind="verification",
+                    priority=TICKET_PRIORITY, caller=caller, caller_raw=(caller_raw or "")[:64] or None,
+                    created_at=now)
+    session.add(ticket)
+    add_event(ticket, "verification_started", now, caller=caller)
+    vcall = VerificationCall(call_sid=call_sid, ticket=ticket)
+    session.add(vcall)
+    session.flush()
+    return vcall, True
+
+
+def identify(session, runtime, vcall: VerificationCall, number: str | None, how: str) -> bool:
+    """Note the contact that ``number`` (E.164, on file) belongs to, if exactly one; ``how`` is
+    ``caller_id`` or ``keyed``. Returns whether one was found; the caller must not be told."""
+    contacts = directory.contacts_with_phone(session, number)
+    now = runtime.now()
+    if len(contacts) != 1:
+        add_event(vcall.ticket, "caller_not_identified", now, how=how, number=number,
+                  reason="no contact has this number" if not contacts else "several contacts share this number")
+        return False
+    contact = contacts[0]
+    vcall.contact, vcall.number = contact, number
+    vcall.ticket.contact, vcall.ticket.client = contact, contact.client
+    add_event(vcall.ticket, "caller_identified", now, how=how, number=number, contact=contact.name,
+              client=contact.client.name)
+    return True
+
+
+def guard_for(session, contact_id: int) -> ContactGuard:
+    """The contact's guard row, locked for the rest of the transaction."""
+    guard = session.scalar(select(ContactGuard).where(ContactGuard.contact_id == contact_id).with_for_update())
+    if guard is None:
+        guard = ContactGuard(contact_id=contact_id, consecutive_failures=0)
+        session.add(guard)
+        session.flush()
+    return guard
+
+
+def is_locked(guard: ContactGuard | None, now) -> bool:
+    return guard is not None and guard.locked_until is not None and guard.locked_until > now
+
+
+def check_pin(session, runtime, vcall: VerificationCall, pin: str) -> tuple[PinResult, bool]:
+    """Check a PIN keyed on the inbound call; returns (result, whether a lock was just set).
+
+    Whatever the reason a PIN fails (wrong, no contact, no PIN on file, PIN entry locked),
+    it costs the call one try, so the caller cannot tell these apart.
+    """
+    now = runtime.now()
+    contact = vcall.contact
+    guard = guard_for(session, contact.id) if contact is not None else None
+    locked = is_locked(guard, now)
+    usable_hash = contact.pin_hash if contact is not None and not locked else None
+    if pins.matches(usable_hash, pin):
+        guard.consecutive_failures = 0
+        verify(session, runtime, vcall.ticket, contact, "pin", vcall.call_sid)
+        return PinResult.VERIFIED, False
+    vcall.pin_failures += 1
+    reason = ("no matching contact" if contact is None else "PIN entry locked" if locked
+              else "no PIN on file" if contact.pin_hash is None else "wrong PIN")
+    add_event(vcall.ticket, "pin_failed", now, attempt=vcall.pin_failures, reason=reason)
+    locked_now = reason == "wrong PIN" and count_failure(session, runtime, guard, contact, vcall.ticket)
+    result = PinResult.EXHAUSTED if vcall.pin_failures >= PIN_TRIES_PER_CALL else PinResult.RETRY
+    return result, locked_now
+
+
+def count_failure(session, runtime, guard: ContactGuard, contact: Contact, ticket: Ticket) -> bool:
+    """One more wrong PIN in a row for ``contact``; at ``LOCK_AFTER`` lock PIN entry and queue
+    the on-call technician's security notice. Returns whether it locked."""
+    guard.consecutive_failures += 1
+    if guard.consecutive_failures < LOCK_AFTER:
+        return False
+    now = runtime.now()
+    guard.locked_until = now + LOCKED_FOR
+    guard.consecutive_failures = 0
+    notice = SecurityNotice(contact_id=contact.id, ticket_id=ticket.id, locked_until=guard.locked_until,
+                            created_at=now)
+    session.add(notice)
+    session.flush()
+    outbox.add(session, "dispatch.verification_jobs.send_security_notice", [notice.id],
+               key=f"security-notice-{notice.id}", queue="urgent", now=now)
+    add_event(ticket, "pin_locked", now, contact=contact.name, failures=LOCK_AFTER,
+              until=guard.locked_until.isoformat())
+    return True
+
+
+def verify(session, runtime, ticket: Ticket, contact: Contact, method: str, call_sid: str) -> Verification:
+    """Record that ``contact`` proved who they are by ``method`` (``pin`` or ``callback``)."""
+    now = runtime.now()
+    ticket.verified_method, ticket.verified_at = method, now
+    ticket.contact, ticket.client = contact, contact.client
+    proof = Verification(contact_id=contact.id, ticket_id=ticket.id, method=method, call_sid=call_sid, at=now,
+                         expires_at=now + VERIFIED_FOR)
+    session.add(proof)
+    add_event(ticket, "verified", now, method=method, contact=contact.name, until=proof.expires_at.isoformat())
+    return proof
+
+
+def current_verification(session, contact_id: int, now) -> Verification | None:
+    """The contact's latest proof of identity that has not yet expired."""
+    return session.scalar(select(Verification).where(Verification.contact_id == contact_id,
+                                                     Verification.expires_at > now)
+                          .order_by(Verification.at.desc()).limit(1))

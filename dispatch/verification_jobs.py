@@ -1,0 +1,70 @@
+"""RQ jobs of caller verification: plain functions taking ids, safe to run twice."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from core.config import Staff
+from core.runtime import current
+from dispatch import callbacks, disclosures
+from dispatch.carrier import DeliveryError
+from dispatch.tickets import add_event, format_number
+from dispatch.verification import LOCK_AFTER
+from dispatch.verification_models import Disclosure, SecurityNotice
+from voice_prompts import say
+
+log = logging.getLogger(__name__)
+
+ROTATION_EPOCH = datetime(2024, 1, 1)  # any past date; weeks are counted from the first handoff after it
+
+
+def place_callback(callback_id: int) -> None:
+    callbacks.place(current(), callback_id)
+
+
+def expire_disclosure(disclosure_id: int) -> None:
+    """Scheduled 24 hours after a secret is posted: destroy it if it is still there (and any other stale one)."""
+    runtime = current()
+    with runtime.store.transaction() as session:
+        if session.get(Disclosure, disclosure_id) is not None:
+            disclosures.expire_stale(session, runtime)
+
+
+def primary_on_call(config, now) -> Staff:
+    """Who is primary on call at ``now``: the rotation advances one place at each weekly handoff.
+
+    Kept on its own so that the dispatcher's rotation module (with overrides) can replace it.
+    """
+    zone = config.timezone
+    epoch = ROTATION_EPOCH.replace(tzinfo=zone)
+    epoch += timedelta(days=(config.handoff_weekday - epoch.weekday()) % 7)
+    epoch = epoch.replace(hour=config.handoff_time.hour, minute=config.handoff_time.minute)
+    local = now.astimezone(zone).replace(tzinfo=None)
+    weeks = (local - epoch.replace(tzinfo=None)) // timedelta(weeks=1)
+    return config.staff[config.rotation[weeks % len(config.rotation)]]
+
+
+def send_security_notice(notice_id: int) -> None:
+    """Text the primary on-call technician that a contact's PIN entry was locked."""
+    runtime = current()
+    config = runtime.config
+    with runtime.store.transaction() as session:
+        notice = session.get(SecurityNotice, notice_id)
+        if notice is None or notice.sent_at is not None:
+            return
+        staff = primary_on_call(config, runtime.now())
+        until = notice.locked_until.astimezone(config.timezone).strftime("%H:%M %Z")
+        body = say("verify_security_notice_sms", failures=LOCK_AFTER, contact=notice.contact.name,
+                   client=notice.contact.client.name, until=until,
+                   ticket=format_number(config.ticket_prefix, notice.ticket_id))
+    try:
+        sent = runtime.carrier.send_sms(staff.mobile, body, None)
+    except DeliveryError as exc:
+        with runtime.store.transaction() as session:
+            notice = session.get(SecurityNotice, notice_id)
+            add_event(notice.ticket, "security_notice_failed", runtime.now(), to=staff.id, reason=exc.detail)
+        raise
+    with runtime.store.transaction() as session:
+        notice = session.get(SecurityNotice, notice_id)
+        notice.sent_at, notice.sent_to, notice.sid = runtime.now(), staff.id, sent.sid
+        add_event(notice.ticket, "security_notice_sent", notice.sent_at, to=staff.id, sid=sent.sid)

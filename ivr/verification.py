@@ -1,0 +1,342 @@
+"""Menu option 2 on the phone: prove who you are, by portal PIN or by dual callback;
+and the callback itself, where a waiting one-time secret is read out.
+
+What a caller hears never depends on whether the number they call from or key in
+belongs to a contact, whether that contact has a PIN, or whether PIN entry is locked:
+every one of those gets the same PIN question, the same "not accepted", and the same
+callback promise. Only a real contact's number on file is ever called back.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+import voice_prompts
+from core import phones
+from dispatch import callbacks, disclosures, outbox, pins, verification
+from dispatch.tickets import add_event
+from dispatch.verification import PinResult
+from ivr.signature import require_twilio_signature
+from ivr.twiml import empty, speak, twiml
+from voice_prompts import speech
+from voice_prompts.verification import spell_secret
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("verification", __name__, url_prefix="/verification")
+bp.before_request(require_twilio_signature)
+
+NUMBER_ATTEMPTS = 3
+SILENCES_BEFORE_CALLBACK = 2
+PLACING_WAITS = 3
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+def _runtime():
+    return current_app.extensions["runtime"]
+
+
+def _call_sid() -> str:
+    return (request.form.get("CallSid") or "unknown")[:64]
+
+
+def _digits() -> str:
+    return (request.form.get("Digits") or "").strip()[:20]
+
+
+def _int_arg(name: str, high: int) -> int:
+    try:
+        return max(0, min(high, int(request.args.get(name, "0"))))
+    except ValueError:
+        return 0
+
+
+def _public_base() -> str:
+    """Where Twilio reaches us, for the callback's own URLs (the signature proved this host)."""
+    return _runtime().settings.public_base_url or request.host_url.rstrip("/")
+
+
+def _hang_up(response: VoiceResponse, key: str, **values):
+    speak(response, key, **values)
+    response.hangup()
+    return twiml(response)
+
+
+# -- the inbound call -------------------------------------------------------------------------
+@bp.post("/start")
+def start():
+    runtime = _runtime()
+    caller = phones.normalise(request.form.get("From"), runtime.config.region)
+    with runtime.store.transaction() as session:
+        vcall, new = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if new and caller:
+            verification.identify(session, runtime, vcall, caller, "caller_id")
+        identified = vcall.contact is not None
+    response = VoiceResponse()
+    return twiml(_ask_pin(response) if identified else _ask_number(response, attempt=1))
+
+
+def _ask_number(response: VoiceResponse, attempt: int) -> VoiceResponse:
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.number", attempt=attempt))
+    speak(gather, "verify_ask_number")
+    response.redirect(url_for("verification.number", attempt=attempt), method="POST")
+    return response
+
+
+@bp.post("/number")
+def number():
+    runtime, digits = _runtime(), _digits()
+    attempt = max(1, _int_arg("attempt", NUMBER_ATTEMPTS))
+    keyed = phones.normalise(digits, runtime.config.region) if digits.isdigit() else None
+    if keyed is None:
+        response = VoiceResponse()
+        speak(response, "verify_bad_number" if digits else "verify_no_input")
+        if attempt < NUMBER_ATTEMPTS:
+            return twiml(_ask_number(response, attempt + 1))
+        speak(response, "verify_number_give_up")
+        return twiml(_back_to_menu(response))
+    with runtime.store.transaction() as session:
+        vcall, _ = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if vcall.contact is None:
+            verification.identify(session, runtime, vcall, keyed, "keyed")
+    return twiml(_ask_pin(VoiceResponse()))
+
+
+def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.pin"))
+    speak(gather, "verify_ask_pin")
+    response.redirect(url_for("verification.pin", silences=silences + 1), method="POST")
+    return response
+
+
+def _back_to_menu(response: VoiceResponse) -> VoiceResponse:
+    config = _runtime().config
+    gather = response.gather(input="dtmf", timeout=5, finish_on_key="#", method="POST",
+                             action=url_for("voice.menu", attempt=2))
+    speak(gather, "verify_back_to_menu", support=config.support_digit)
+    response.redirect(url_for("voice.menu", attempt=3, heard="nothing"), method="POST")
+    return response
+
+
+@bp.post("/pin")
+def pin():
+    runtime, digits = _runtime(), _digits()
+    silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
+    if not digits and silences < SILENCES_BEFORE_CALLBACK:
+        response = VoiceResponse()
+        speak(response, "verify_no_input")
+        return twiml(_ask_pin(response, silences))
+    response, locked = VoiceResponse(), False
+    with runtime.store.transaction() as session:
+        vcall, _ = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if not digits or "*" in digits:
+            add_event(vcall.ticket, "callback_asked", runtime.now(), by="star" if digits else "silence")
+            result = PinResult.EXHAUSTED
+        else:
+            result, locked = verification.check_pin(session, runtime, vcall, digits)
+        if result is PinResult.RETRY:
+            speak(response, "verify_pin_not_accepted")
+            _ask_pin(response)
+        elif result is PinResult.EXHAUSTED:
+            if digits and "*" not in digits:
+                speak(response, "verify_pin_not_accepted")
+            _promise_callback(session, vcall, response)
+        elif disclosures.pending_for(session, runtime, vcall.contact.id) is not None:
+            speak(response, "verify_message_waiting")
+            _promise_callback(session, vcall, response)
+        else:
+            speak(response, "verify_verified",
+                  spelled=speech.spoken_ticket(runtime.config.ticket_prefix, vcall.ticket_id))
+            _back_to_menu(response)
+    outbox.flush(runtime)  # the callback or the security notice, now committed
+    return twiml(response)
+
+
+def _promise_callback(session, vcall, response: VoiceResponse) -> None:
+    callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
+    speak(response, "verify_callback_promise")
+    response.hangup()
+
+
+# -- the dual callback --------------------------------------------------------------------
+def _token() -> str:
+    return request.args.get("t", "")[:100]
+
+
+def _refuse(session, exc: callbacks.Rejected):
+    """Answer a webhook that may not go on: nothing sensitive, hang up, and erase what was delivered."""
+    log.warning("refused a callback webhook on %s: %s", request.path, exc.reason)
+    if exc.callback is not None and exc.callback.call_sid:
+        disclosures.finish_call(session, _runtime(), exc.callback, "callback webhook refused")
+    return _hang_up(VoiceResponse(), "verify_callback_invalid")
+
+
+@bp.post(callbacks.ANSWER_PATH.removeprefix("/verification"))
+def callback_answer():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        try:
+            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("placed",))
+        except callbacks.Rejected as exc:
+            waits = _int_arg("w", PLACING_WAITS)
+            if exc.reason == "placing" and waits < PLACING_WAITS:
+                response = VoiceResponse()
+                response.pause(length=2)
+                response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1), method="POST")
+                return twiml(response)
+            return _refuse(session, exc)
+        answered_by = (request.form.get("AnsweredBy") or "human")[:30]
+        if answered_by.startswith("machine") or answered_by == "fax":
+            callbacks.fail(runtime, callback, f"answered by {answered_by}")
+            return _hang_up(VoiceResponse(), "verify_callback_machine", company=runtime.config.company_name)
+        callback.status = "answered"
+        add_event(callback.ticket, "callback_answered", runtime.now(), to=callback.to_number,
+                  answered_by=answered_by)
+    response = VoiceResponse()
+    action = url_for("verification.callback_confirm", t=_token())
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_callback_greeting", company=runtime.config.company_name)
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+@bp.post("/callback/confirm")
+def callback_confirm():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        try:
+            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("answered",))
+        except callbacks.Rejected as exc:
+            return _refuse(session, exc)
+        if _digits() != "1":
+            callbacks.fail(runtime, callback, "not confirmed by the person called")
+            return _hang_up(VoiceResponse(), "verify_callback_declined")
+        if callback.contact.pin_hash is None:
+            return _callback_verified(session, callback)
+        callback.status = "confirmed"
+        add_event(callback.ticket, "callback_confirmed", runtime.now(), to=callback.to_number)
+    return twiml(_ask_callback_pin(VoiceResponse()))
+
+
+def _ask_callback_pin(response: VoiceResponse) -> VoiceResponse:
+    action = url_for("verification.callback_pin", t=_token())
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", action=action, method="POST")
+    speak(gather, "verify_callback_ask_pin")
+    response.redirect(action, method="POST")
+    return response
+
+
+@bp.post("/callback/pin")
+def callback_pin():
+    """The PIN on a callback. PIN-entry locks are not applied here: they stop guessing from
+    any phone, and this call reached a number on file; wrong PINs still count towards one."""
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        try:
+            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("confirmed",))
+        except callbacks.Rejected as exc:
+            return _refuse(session, exc)
+        contact = callback.contact
+        guard = verification.guard_for(session, contact.id)
+        if pins.matches(contact.pin_hash, _digits()):
+            guard.consecutive_failures = 0
+            return _callback_verified(session, callback)
+        callback.pin_failures += 1
+        add_event(callback.ticket, "pin_failed", runtime.now(), attempt=callback.pin_failures, reason="wrong PIN",
+                  on="callback")
+        verification.count_failure(session, runtime, guard, contact, callback.ticket)
+        response = VoiceResponse()
+        if callback.pin_failures >= callbacks.PIN_TRIES:
+            callbacks.fail(runtime, callback, f"{callbacks.PIN_TRIES} wrong PINs")
+            _hang_up(response, "verify_callback_failed")
+        else:
+            speak(response, "verify_pin_not_accepted")
+            _ask_callback_pin(response)
+    outbox.flush(runtime)
+    return twiml(response)
+
+
+def _callback_verified(session, callback):
+    """The person at the number on file confirmed: verified, and any waiting secret is read."""
+    runtime = _runtime()
+    verification.verify(session, runtime, callback.ticket, callback.contact, "callback", callback.call_sid)
+    callback.status, callback.verified_at = "verified", runtime.now()
+    delivered = disclosures.deliver(session, runtime, callback)
+    if delivered is None:
+        return _hang_up(VoiceResponse(), "verify_callback_verified")
+    disclosure, secret = delivered
+    response = VoiceResponse()
+    speak(response, "verify_secret_intro", count=len(secret))
+    return twiml(_read_secret(response, secret, disclosure.id))
+
+
+def _read_secret(response: VoiceResponse, secret: str, disclosure_id: int) -> VoiceResponse:
+    for phrase in spell_secret(secret):
+        response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+        response.pause(length=1)
+    speak(response, "verify_secret_end")
+    action = url_for("verification.callback_secret", t=_token(), d=disclosure_id)
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_secret_choice")
+    response.redirect(action, method="POST")
+    return response
+
+
+@bp.post("/callback/secret")
+def callback_secret():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        try:
+            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("verified",), fresh=False)
+        except callbacks.Rejected as exc:
+            return _refuse(session, exc)
+        if _digits() != "1":
+            disclosures.finish_call(session, runtime, callback, "the person has it")
+            return _hang_up(VoiceResponse(), "verify_secret_deleted")
+        again = disclosures.repeat(session, runtime, callback, _int_arg("d", 2**31))
+        if again is None:
+            return _hang_up(VoiceResponse(), "verify_secret_deleted")
+        secret, last = again
+    response = VoiceResponse()
+    if not last:
+        return twiml(_read_secret(response, secret, _int_arg("d", 2**31)))
+    for phrase in spell_secret(secret):
+        response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+        response.pause(length=1)
+    return _hang_up(response, "verify_secret_last")
+
+
+@bp.post(callbacks.STATUS_PATH.removeprefix("/verification"))
+def callback_status():
+    """Status callback of the outbound call: when it ends, whatever was delivered on it is erased."""
+    runtime = _runtime()
+    if request.form.get("CallStatus") not in ENDED:
+        return empty()
+    with runtime.store.transaction() as session:
+        callback = callbacks.by_token(session, _token())
+        if callback is None or callback.call_sid != _call_sid():
+            log.warning("ignored a callback status for an unknown token or another CallSid")
+            return empty()
+        disclosures.finish_call(session, runtime, callback, "call ended")
+        if callback.status == "placed":
+            callback.status = "unanswered"
+            add_event(callback.ticket, "callback_unanswered", runtime.now(), to=callback.to_number,
+                      status=request.form.get("CallStatus"))
+        elif callback.status in ("answered", "confirmed"):
+            callbacks.fail(runtime, callback, "hung up before verifying")
+    return empty()
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(exc):
+    """Whatever broke, the caller hears a clear sentence, never an application error."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("error in %s; the verification call ends politely", request.path)
+    return _hang_up(VoiceResponse(), "verify_error")

@@ -1,0 +1,187 @@
+"""The dual callback: who is called, how often, and webhooks that must not be believed."""
+from __future__ import annotations
+
+from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
+from tests.support import SUPPORT_NUMBER
+from tests.verification_helpers import (ANN, ANN_DESK, ANN_PIN, BEN, GIL, STRANGER, contact, events,
+                                        reach_pin_prompt, run_callbacks, seed, verification_tickets)
+
+
+def _ask_for_callback(stack, from_: str, keyed: str | None = None):
+    call = reach_pin_prompt(stack, from_, keyed).press("*")
+    assert "call you back at the number we have on file" in call.said and call.state == "ended"
+    return call
+
+
+def _callback_params(call: dict, call_sid: str | None = None, **extra) -> dict:
+    return {"CallSid": call_sid or call["sid"], "AccountSid": ACCOUNT_SID, "From": call["from"], "To": call["to"],
+            "CallStatus": "in-progress", "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+            "AnsweredBy": "human", **extra}
+
+
+def test_the_callback_with_a_pin_verifies_the_person_at_the_number_on_file(stack):
+    seed(stack)
+    _ask_for_callback(stack, ANN)
+    (placed,) = run_callbacks(stack)
+    assert placed["to"] == ANN and placed["from"] == SUPPORT_NUMBER
+
+    answered = stack.fake.answer_call(placed["sid"])
+    assert "calling you back because you asked us to verify your identity" in answered.said
+    answered.press("1")
+    assert "enter your portal PIN" in answered.said
+    answered.press("1111#")
+    assert "That PIN was not accepted" in answered.said
+    answered.press(ANN_PIN + "#")
+    assert "you are verified for the next fifteen minutes" in answered.said and answered.state == "ended"
+
+    (ticket,) = verification_tickets(stack)
+    assert ticket["verified"]["method"] == "callback"
+    assert events(ticket)[-4:] == ["callback_answered", "callback_confirmed", "pin_failed", "verified"]
+    assert events(ticket, "callback_placed")[0] == {"at": events(ticket, "callback_placed")[0]["at"],
+                                                    "event": "callback_placed", "to": ANN,
+                                                    "call_sid": placed["sid"]}
+    assert contact(stack, ANN)["verified"]["method"] == "callback"
+
+
+def test_a_contact_without_a_pin_confirms_with_1(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    answered = stack.fake.answer_call(placed["sid"]).press("1")
+    assert "you are verified" in answered.said
+    assert verification_tickets(stack)[0]["verified"]["method"] == "callback"
+
+
+def test_spoofed_caller_id_gets_the_callback_sent_to_the_real_contact(stack):
+    seed(stack)
+    # Gil, of another client, spoofs Ann's number and asks for the callback.
+    attacker = _ask_for_callback(stack, ANN)
+    (placed,) = run_callbacks(stack)
+    assert placed["to"] == ANN and not stack.fake.calls_to(GIL)
+
+    # The attacker's own call cannot stand in for the callback, even through Twilio's signature.
+    status, body = stack.hooks.post(placed["url"], _callback_params(placed, call_sid=attacker.call_sid))
+    assert status == 200 and "could not be verified" in body
+
+    # The real Ann answers, did not ask for it, and presses nothing: nobody is verified.
+    answered = stack.fake.answer_call(placed["sid"])
+    assert "could not be verified" in answered.said  # the leaked token is spent
+    assert all(t["verified"] is None for t in verification_tickets(stack))
+    assert events(verification_tickets(stack)[0], "callback_rejected")[0]["reason"] == \
+        "token used with another CallSid"
+
+
+def test_a_keyed_number_is_called_back_never_the_calling_number(stack):
+    seed(stack)
+    _ask_for_callback(stack, STRANGER, keyed=ANN_DESK.removeprefix("+1"))
+    (placed,) = run_callbacks(stack)
+    assert placed["to"] == ANN_DESK and not stack.fake.calls_to(STRANGER)
+    answered = stack.fake.answer_call(placed["sid"]).wait()
+    assert "Nothing has been changed" in answered.said
+    assert verification_tickets(stack)[0]["verified"] is None
+
+
+def test_at_most_three_callbacks_per_contact_per_hour(stack):
+    seed(stack)
+    for _ in range(4):
+        _ask_for_callback(stack, BEN)  # the fourth caller hears the very same promise
+    assert [c["to"] for c in run_callbacks(stack)] == [BEN] * 3
+    refused = events(verification_tickets(stack)[3], "callback_refused")
+    assert refused and "3 callbacks" in refused[0]["reason"]
+
+    _ask_for_callback(stack, ANN)  # the limit is per contact
+    assert [c["to"] for c in run_callbacks(stack)] == [BEN] * 3 + [ANN]
+
+    stack.clock.advance(minutes=60)
+    _ask_for_callback(stack, BEN)
+    assert [c["to"] for c in run_callbacks(stack)] == [BEN] * 3 + [ANN, BEN]
+
+
+def test_forged_callback_webhooks_are_refused(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    params = _callback_params(placed)
+
+    assert stack.hooks.post(placed["url"], params, signed=False)[0] == 403
+    forger = Webhooks("http://localhost", "not-the-auth-token", client=stack.client)
+    assert forger.post(placed["url"], params)[0] == 403
+    tampered = placed["url"][:-4] + "AAAA"  # another token, signed properly
+    status, body = stack.hooks.post(tampered, params)
+    assert status == 200 and "could not be verified" in body
+
+    answered = stack.fake.answer_call(placed["sid"]).press("1")  # the real callback still works
+    assert "you are verified" in answered.said
+
+
+def test_replayed_callback_webhooks_are_refused(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    answered = stack.fake.answer_call(placed["sid"]).press("1")
+    assert "you are verified" in answered.said
+
+    # Replaying, with the same CallSid and a valid signature, the answer or the confirmation.
+    status, body = stack.hooks.post(placed["url"], _callback_params(placed))
+    assert status == 200 and "could not be verified" in body
+    confirm_action = placed["url"].replace("/verification/callback?", "/verification/callback/confirm?")
+    status, body = stack.hooks.post(confirm_action, _callback_params(placed, Digits="1"))
+    assert status == 200 and "could not be verified" in body
+    (ticket,) = verification_tickets(stack)
+    assert len(events(ticket, "verified")) == 1
+
+
+def test_a_callback_answered_too_late_is_refused(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    stack.clock.advance(minutes=10, seconds=1)
+    answered = stack.fake.answer_call(placed["sid"])
+    assert "could not be verified" in answered.said and answered.state == "ended"
+    assert events(verification_tickets(stack)[0], "callback_rejected")[0]["reason"] == "expired"
+
+
+def test_an_answering_machine_hears_nothing_sensitive(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    answered = stack.fake.answer_call(placed["sid"], answered_by="machine_end_beep")
+    assert "Please call us again" in answered.said and answered.state == "ended"
+    assert "press 1" not in answered.transcript
+    assert events(verification_tickets(stack)[0], "callback_failed")[0]["reason"] == "answered by machine_end_beep"
+
+
+def test_an_unanswered_callback_is_on_the_timeline(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    (placed,) = run_callbacks(stack)
+    assert stack.fake.send_call_status(placed["sid"], "no-answer") == 200
+    (ticket,) = verification_tickets(stack)
+    assert events(ticket, "callback_unanswered")[0]["status"] == "no-answer"
+    # A status callback with someone else's CallSid changes nothing.
+    stack.hooks.post(placed["status_callback"], _callback_params(placed, call_sid=new_sid("CA"),
+                                                                 CallStatus="completed"))
+    assert len(stack.ticket(ticket["number"])["timeline"]) == len(ticket["timeline"])
+
+
+def test_three_wrong_pins_on_the_callback_fail_it(stack):
+    seed(stack)
+    _ask_for_callback(stack, ANN)
+    (placed,) = run_callbacks(stack)
+    answered = stack.fake.answer_call(placed["sid"]).press("1")
+    for pin in ("1357", "2468", "3579"):
+        answered.press(pin + "#")
+    assert "could not verify your identity" in answered.said and answered.state == "ended"
+    (ticket,) = verification_tickets(stack)
+    assert ticket["verified"] is None and events(ticket, "callback_failed")[0]["reason"] == "3 wrong PINs"
+
+
+def test_a_callback_the_carrier_refuses_is_on_the_timeline(stack):
+    seed(stack)
+    _ask_for_callback(stack, BEN)
+    stack.fake.fail_next(("error", 400, 21211))
+    assert run_callbacks(stack) == []
+    (ticket,) = verification_tickets(stack)
+    assert "21211" in events(ticket, "callback_failed")[0]["reason"]
+    stack.run_worker()  # the job is not retried into a second call
+    assert stack.fake.calls == []

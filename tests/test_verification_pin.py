@@ -1,0 +1,157 @@
+"""Menu option 2 with a portal PIN: right PIN, wrong PINs, the lock across calls, expiry,
+and answers that never tell whether a contact exists."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dispatch.verification_jobs import primary_on_call
+from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
+                                        run_callbacks, seed, verification_tickets)
+
+
+def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):
+    seed(stack)
+    call = reach_pin_prompt(stack, ANN).press(ANN_PIN + "#")
+
+    assert "You are verified for the next fifteen minutes" in call.said
+    (ticket,) = verification_tickets(stack)
+    assert ticket["verified"] == {"method": "pin", "at": stack.runtime.now().isoformat()}
+    assert ticket["contact"]["name"] == "Ann Archer" and ticket["client"] == "Acme Dental"
+    assert events(ticket) == ["verification_started", "caller_identified", "verified"]
+    assert events(ticket, "caller_identified")[0]["how"] == "caller_id"
+    spoken_number = ", ".join("CS" + str(int(ticket["number"].split("-")[1])))
+    assert spoken_number in call.said
+    assert contact(stack, ANN)["verified"]["method"] == "pin"
+    call.press("1")  # back at the menu: support
+    assert call.state in ("dial", "gather", "record")
+
+
+def test_verification_expires_after_fifteen_minutes(stack):
+    seed(stack)
+    reach_pin_prompt(stack, ANN).press(ANN_PIN + "#")
+    stack.clock.advance(minutes=14, seconds=59)
+    assert contact(stack, ANN)["verified"] is not None
+    stack.clock.advance(seconds=1)
+    assert contact(stack, ANN)["verified"] is None
+    # The ticket keeps the history of when and how the caller was verified.
+    assert verification_tickets(stack)[0]["verified"]["method"] == "pin"
+
+
+def test_three_wrong_pins_end_in_the_dual_callback(stack):
+    seed(stack)
+    call = reach_pin_prompt(stack, ANN).press("1357#")
+    assert "That PIN was not accepted" in call.said and "enter your portal PIN" in call.said
+    call.press("2468#")
+    assert "That PIN was not accepted" in call.said
+    call.press("9999#")
+    assert "call you back at the number we have on file" in call.said
+    assert call.state == "ended"
+
+    (ticket,) = verification_tickets(stack)
+    assert ticket["verified"] is None
+    assert [e["attempt"] for e in events(ticket, "pin_failed")] == [1, 2, 3]
+    assert events(ticket, "callback_requested")[0]["to"] == ANN
+    assert "pin_locked" not in events(ticket)
+    placed = run_callbacks(stack)
+    assert [c["to"] for c in placed] == [ANN]
+    assert placed[0]["machine_detection"] == "Enable"
+
+
+def test_five_wrong_pins_across_calls_lock_pin_entry_and_page_the_on_call(stack):
+    ids = seed(stack)
+    first = reach_pin_prompt(stack, ANN)
+    for pin in ("1357", "2468", "3579"):
+        first.press(pin + "#")
+    assert first.state == "ended"
+
+    second = reach_pin_prompt(stack, ANN).press("1470#").press("2581#")  # the fifth wrong PIN in a row
+    heard_after_lock = second.said
+    second.press(ANN_PIN + "#")  # right, but PIN entry is now locked
+    assert "That PIN was not accepted" in heard_after_lock
+    assert "call you back at the number we have on file" in second.said
+    assert "verified" not in second.said
+
+    tickets = verification_tickets(stack)
+    assert events(tickets[1], "pin_locked")[0]["failures"] == 5
+    assert events(tickets[1], "pin_failed")[-1]["reason"] == "PIN entry locked"
+    assert all(t["verified"] is None for t in tickets)
+
+    stack.run_worker()
+    on_call = primary_on_call(stack.config, stack.runtime.now())
+    notices = [m for m in stack.fake.messages if "SECURITY NOTICE" in m["body"]]
+    assert [m["to"] for m in notices] == [on_call.mobile]
+    assert "Ann Archer" in notices[0]["body"] and tickets[1]["number"] in notices[0]["body"]
+    assert ANN_PIN not in notices[0]["body"]
+    assert events(stack.ticket(tickets[1]["number"]), "security_notice_sent")[0]["to"] == on_call.id
+    stack.run_worker()  # running again sends nothing more
+    assert len([m for m in stack.fake.messages if "SECURITY NOTICE" in m["body"]]) == 1
+
+    stack.clock.advance(minutes=30, seconds=1)
+    third = reach_pin_prompt(stack, ANN).press(ANN_PIN + "#")
+    assert "You are verified" in third.said
+    assert contact(stack, ANN)["id"] == ids["ann"]
+
+
+def test_a_right_pin_resets_the_run_of_failures(stack):
+    seed(stack)
+    reach_pin_prompt(stack, ANN).press("1357#").press("2468#").press(ANN_PIN + "#")
+    call = reach_pin_prompt(stack, ANN).press("1357#").press("2468#").press("3579#")
+    assert call.state == "ended"
+    assert not any("pin_locked" in events(t) for t in verification_tickets(stack))
+
+
+def test_the_rotation_moves_at_the_weekly_handoff(stack):
+    config = stack.config
+    before = stack.at(2026, 11, 30, 8, 59)  # Monday, a minute before the handoff
+    after = before + timedelta(minutes=1)
+    week_later = after + timedelta(weeks=1)
+    people = [primary_on_call(config, t).id for t in (before, after, week_later)]
+    assert len(set(people)) == 3 and set(people) == set(config.rotation)
+    assert primary_on_call(config, after + timedelta(weeks=3)).id == people[1]
+
+
+def _transcript_of_wrong_pins(stack, from_: str, keyed: str | None) -> list[str]:
+    call = reach_pin_prompt(stack, from_, keyed)
+    mark = len(call.heard)
+    for pin in ("1357", "2468", "3579"):
+        call.press(pin + "#")
+    return call.heard[mark:]
+
+
+def test_answers_do_not_reveal_whether_a_contact_exists(stack):
+    seed(stack)
+    # A stranger keys a number nobody has, the number of a contact without a PIN, and one with a PIN.
+    unknown = _transcript_of_wrong_pins(stack, STRANGER, "2705550199")
+    no_pin = _transcript_of_wrong_pins(stack, STRANGER, BEN.removeprefix("+1"))
+    with_pin = _transcript_of_wrong_pins(stack, STRANGER, ANN.removeprefix("+1"))
+    assert unknown == no_pin == with_pin
+    assert "call you back at the number we have on file" in " ".join(unknown)
+
+    tickets = verification_tickets(stack)
+    assert events(tickets[0], "caller_not_identified")[-1]["how"] == "keyed"
+    assert events(tickets[0], "callback_not_placed")
+    assert [e["reason"] for e in events(tickets[1], "pin_failed")] == ["no PIN on file"] * 3
+    # Only real contacts are called back, at the number on file, never at the stranger's.
+    assert [c["to"] for c in run_callbacks(stack)] == [BEN, ANN]
+
+
+def test_a_number_that_is_not_a_phone_number_is_asked_again(stack):
+    seed(stack)
+    call = stack.call(from_=STRANGER).press(stack.config.verification_digit)
+    call.press("12#")
+    assert "does not look like a complete phone number" in call.said
+    call.wait()
+    assert "did not hear anything" in call.said
+    call.press("99#")
+    assert "Returning to the main menu" in call.said and "For support, press 1" in call.said
+
+
+def test_star_asks_for_the_callback_and_silence_ends_there_too(stack):
+    seed(stack)
+    call = reach_pin_prompt(stack, BEN).press("*")
+    assert "call you back at the number we have on file" in call.said and call.state == "ended"
+    silent = reach_pin_prompt(stack, BEN).wait()
+    assert "did not hear anything" in silent.said
+    silent.wait()
+    assert "call you back at the number we have on file" in silent.said and silent.state == "ended"
+    assert [c["to"] for c in run_callbacks(stack)] == [BEN, BEN]
