@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-MODEL_MODULES = ("core.models",)
+MODEL_MODULES = ("core.models", "dispatch.paging_models")
 
 
 class Base(DeclarativeBase):

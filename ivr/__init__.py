@@ -22,11 +22,13 @@ def create_app(runtime=None) -> Flask:
     app.extensions["runtime"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio's webhooks are a few KB
 
-    from ivr import api, cli, sms, voice
+    from ivr import api, cli, oncall_api, page_calls, sms, voice
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(oncall_api.bp)
+    app.register_blueprint(page_calls.bp)
     cli.register(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
