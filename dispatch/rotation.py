@@ -85,7 +85,7 @@ def on_call(config: Config, overrides: list[OncallOverride], at: datetime) -> On
     return OnCall(primary=config.staff[primary],
                   secondary=config.staff[secondary] if secondary else None,
                   managers=tuple(config.staff[m] for m in config.managers),
-                  until=min(boundaries), override=bool(active))
+                  until=min(boundaries).astimezone(config.timezone), override=bool(active))
 
 
 def who(runtime, at: datetime | None = None) -> OnCall:

@@ -42,14 +42,21 @@ def release_due_jobs(stack) -> int:
 
 
 def advance(stack, **delta) -> None:
-    """Move the clock on, release what is due, and let a burst worker run it (repeating until quiet)."""
+    """Move the clock on, release what is due, and let a burst worker run it (repeating until quiet).
+
+    A burst worker takes about a second to stop (RQ joins its pub/sub thread), so it
+    runs only when there is something to run.
+    """
     stack.clock.advance(**delta)
     settle(stack)
 
 
 def settle(stack) -> None:
-    stack.run_worker()
-    while release_due_jobs(stack):
+    """Run burst workers until no job is waiting or due."""
+    while True:
+        release_due_jobs(stack)
+        if not any(stack.runtime.queue(name).count for name in QUEUE_NAMES):
+            return
         stack.run_worker()
 
 
@@ -57,3 +64,21 @@ def scheduled(stack) -> dict[str, int]:
     """Job id -> scheduled UNIX time, of everything waiting in the urgent queue's scheduled registry."""
     registry = stack.runtime.queue("urgent").scheduled_job_registry
     return {job_id: int(registry.get_scheduled_time(job_id).timestamp()) for job_id in registry.get_job_ids()}
+
+
+def on_call(stack) -> dict:
+    """{"primary": mobile, "secondary": mobile, "manager": mobile} now, as the API tells it."""
+    who = stack.api("/api/oncall").get_json()
+    return {"primary": who["primary"]["mobile"], "secondary": who["secondary"]["mobile"],
+            "manager": who["managers"][0]["mobile"]}
+
+
+def deliver_all(stack, status="delivered") -> None:
+    """The carrier reports every SMS sent so far as ``status`` (once each)."""
+    for message in list(stack.fake.messages):
+        if message["status"] == "queued":
+            stack.fake.deliver_sms_status(message["sid"], status)
+
+
+def events(ticket: dict, name: str) -> list[dict]:
+    return [e for e in ticket["timeline"] if e["event"] == name]
