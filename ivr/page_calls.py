@@ -203,3 +203,17 @@ def bridge_result():
     speak(response, "voice_bridge_result" if status in ("completed", "answered") else "voice_bridge_no_answer")
     response.hangup()
     return twiml(response)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(exc):
+    """Whatever broke, the technician hears where to look instead of Twilio's application error."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("error in %s", request.path)
+    response = VoiceResponse()
+    speak(response, "voice_page_error")
+    response.hangup()
+    return twiml(response)

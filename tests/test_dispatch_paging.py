@@ -210,3 +210,20 @@ def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(paging, tmp
     paging.run_worker()  # a third worker finds nothing waiting and nothing left to send
     assert len(paging.fake.messages) == 1
     assert len(events(paging.ticket("CS-000001"), "page_sent")) == 1
+
+
+def test_without_public_base_url_pages_still_go_out_and_voice_steps_escalate(stack):
+    """No PUBLIC_BASE_URL: SMS without status callbacks; a voice page cannot be placed, so the policy moves on."""
+    people = on_call(stack)
+    stack.at(2026, 11, 24, 3, 0)
+    emergency_voicemail(stack)
+    settle(stack)
+    [sms] = stack.fake.messages
+    assert sms["to"] == people["primary"] and sms["status_callback"] is None
+    advance(stack, minutes=5)
+    assert stack.fake.calls == []
+    assert [m["to"] for m in stack.fake.messages] == [people["primary"], people["secondary"]]
+    [failed] = events(stack.ticket("CS-000001"), "page_failed")
+    assert failed["channel"] == "voice" and "PUBLIC_BASE_URL" in failed["error"]
+    advance(stack, minutes=3)  # no callbacks expected, so no delivery deadline either
+    assert events(stack.ticket("CS-000001"), "delivery_timeout") == []

@@ -51,6 +51,7 @@ PROMPTS = {
     "voice_page_taken": "Ticket {spelled} was already taken by {name}. Goodbye.",
     "voice_page_already_resolved": "Ticket {spelled} is already resolved. Goodbye.",
     "voice_page_gone": "This page is no longer active. Goodbye.",
+    "voice_page_error": "Sorry, this page could not be loaded. Please check your text messages. Goodbye.",
     # -- CALL: the technician is rung, then bridged to the caller ------------------------
     "voice_bridge_connecting": "Connecting you to the caller of ticket {spelled}. They will see our support number.",
     "voice_bridge_withheld": "The caller withheld their number, so we cannot connect you. Goodbye.",
