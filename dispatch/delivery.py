@@ -145,12 +145,12 @@ def _failed_attempt(runtime, page: Page, exc: DeliveryError, now) -> None:
         timers.at(runtime, now + timedelta(seconds=delay), "send_page", page.id,
                   job_id=f"send-page-{page.id}-{page.attempts + 1}")
     elif page.kind == "page":
-        escalate_after(runtime, page)
+        escalate_after(runtime, page, "permanent error" if exc.permanent else "carrier unreachable")
 
 
-def escalate_after(runtime, page: Page) -> None:
+def escalate_after(runtime, page: Page, reason: str) -> None:
     """The step ``page`` belongs to reached nobody through this page: run the next step now."""
-    timers.now(runtime, "escalate_now", page.ticket_id, page.position + 1,
+    timers.now(runtime, "escalate_now", page.ticket_id, page.position + 1, f"{page.staff_id}: {reason}",
                job_id=f"escalate-{page.ticket_id}-{page.position + 1}-now")
 
 
@@ -184,7 +184,7 @@ def update_status(runtime, page_id: int, sid: str | None, status: str, *, error_
                   **({"answered_by": answered_by} if answered_by else {}))
         escalate = page.kind == "page" and ticket.status == "new" and (status in NOT_REACHED or machine)
     if escalate:
-        escalate_after(runtime, page)
+        escalate_after(runtime, page, f"answered by {answered_by}" if machine else status)
 
 
 def check(runtime, page_id: int) -> None:
@@ -209,7 +209,7 @@ def check(runtime, page_id: int) -> None:
                     add_event(session.get(Ticket, page.ticket_id), "page_failed", now, staff=page.staff_id,
                               channel=page.channel, error="the sending worker stopped", permanent=False)
             if won and page.kind == "page":
-                escalate_after(runtime, page)
+                escalate_after(runtime, page, "lost")
             return
     if state != "sent" or page.channel != "sms" or runtime.settings.public_base_url is None:
         return
@@ -223,4 +223,4 @@ def check(runtime, page_id: int) -> None:
                       minutes=runtime.config.delivery_deadline_minutes)
         escalate = stuck and page.kind == "page" and ticket.status == "new"
     if escalate:
-        escalate_after(runtime, page)
+        escalate_after(runtime, page, "not delivered by the deadline")

@@ -61,8 +61,9 @@ def start(runtime, ticket_id: int) -> None:
     advance(runtime, ticket_id)
 
 
-def advance(runtime, ticket_id: int, force_position: int | None = None) -> None:
-    """Run every position that is due (and ``force_position`` if it is the next one); schedule the rest."""
+def advance(runtime, ticket_id: int, force_position: int | None = None, reason: str | None = None) -> None:
+    """Run every position that is due (and ``force_position``, early because of ``reason``, if it is
+    the next one); schedule the rest."""
     config = runtime.config
     last = final_position(config)
     while True:
@@ -88,7 +89,8 @@ def advance(runtime, ticket_id: int, force_position: int | None = None) -> None:
             )).rowcount
             if not moved:
                 continue
-            page_ids = _claim(session, runtime, ticket, position, now)
+            early = reason if due > now else None
+            page_ids = _claim(session, runtime, ticket, position, now, early)
             if position == last:
                 escalation.finished_at, escalation.outcome = now, "unacknowledged"
             following = due_at(config, escalation.started_at, position + 1) if position < last else None
@@ -104,17 +106,21 @@ def advance(runtime, ticket_id: int, force_position: int | None = None) -> None:
             delivery.send(runtime, page_id)
         if position == last:
             return
-        force_position = position + 1 if not page_ids else None
+        if page_ids:
+            force_position = reason = None
+        else:
+            force_position, reason = position + 1, "nobody to notify at the step before"
     timers.at(runtime, due, "escalate", ticket_id, position, job_id=f"escalate-{ticket_id}-{position}")
 
 
-def _claim(session, runtime, ticket: Ticket, position: int, now) -> list[int]:
+def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | None) -> list[int]:
     """Insert the page rows of ``position`` and note the step on the timeline; returns their ids."""
     config = runtime.config
     prefix = config.ticket_prefix
     if position == final_position(config):
         people = [config.staff[m] for m in config.managers]
-        add_event(ticket, "unacknowledged", now, rounds=config.escalation_repeat + 1)
+        add_event(ticket, "unacknowledged", now, rounds=config.escalation_repeat + 1,
+                  **({"early_because": early} if early else {}))
         rows = [Page(ticket_id=ticket.id, key=f"final:{p.id}", kind="final", position=position, staff_id=p.id,
                      channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now)
                 for p in people]
@@ -126,7 +132,8 @@ def _claim(session, runtime, ticket: Ticket, position: int, now) -> list[int]:
         rows = [Page(ticket_id=ticket.id, key=f"p{position}:{p.id}", kind="page", position=position, staff_id=p.id,
                      channel=step.channel, to=p.mobile, body=body, created_at=now) for p in people]
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
-                  channel=step.channel, staff=[p.id for p in people])
+                  channel=step.channel, staff=[p.id for p in people],
+                  **({"early_because": early} if early else {}))
     for row in rows:
         session.add(row)
     session.flush()
@@ -144,9 +151,9 @@ def recipients(session, config, notify: str, at: datetime) -> list:
     return list(who.managers)
 
 
-def escalate_now(runtime, ticket_id: int, position: int) -> None:
+def escalate_now(runtime, ticket_id: int, position: int, reason: str) -> None:
     """Run ``position`` now if it is still the next one (a later position already ran: nothing to do)."""
-    advance(runtime, ticket_id, force_position=position)
+    advance(runtime, ticket_id, force_position=position, reason=reason)
 
 
 def next_position(runtime, ticket_id: int) -> int | None:

@@ -20,9 +20,9 @@ def escalate(ticket_id: int, position: int) -> None:
     escalation.advance(current(), ticket_id)
 
 
-def escalate_now(ticket_id: int, position: int) -> None:
+def escalate_now(ticket_id: int, position: int, reason: str = "") -> None:
     """The step before ``position`` reached nobody, or ESC was sent: run ``position`` now if still next."""
-    escalation.escalate_now(current(), ticket_id, position)
+    escalation.escalate_now(current(), ticket_id, position, reason or "requested")
 
 
 def send_page(page_id: int) -> None:

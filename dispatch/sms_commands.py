@@ -6,7 +6,6 @@ Twilio's own keywords (STOP, START, ...) get no answer from us: Twilio handles t
 """
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 
@@ -20,8 +19,6 @@ from core.models import Ticket
 from dispatch import escalation, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
 from dispatch.tickets import add_event, format_number, parse_number
-
-log = logging.getLogger(__name__)
 
 COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
 # Opt-out, opt-in and info keywords Twilio answers itself (Advanced Opt-Out defaults).
@@ -118,7 +115,8 @@ def _escalate(runtime, staff, ticket, _sid) -> str:
         if row.status == "acknowledged":
             row.status = "new"
             add_event(row, "reopened", now, by=staff.id, via="sms")
-    timers.now(runtime, "escalate_now", ticket.id, position, job_id=f"escalate-{ticket.id}-{position}-now")
+    timers.now(runtime, "escalate_now", ticket.id, position, f"ESC from {staff.id}",
+               job_id=f"escalate-{ticket.id}-{position}-now")
     return _say("sms_reply_esc", number=number)
 
 

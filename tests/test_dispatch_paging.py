@@ -11,8 +11,9 @@ from sqlalchemy import update
 from dispatch import directory
 from dispatch.paging_models import Page
 from core.settings import PROJECT_ROOT
-from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
-                                    scheduled, settle)
+from tests.dispatch_support import (ALICE, DAVE, advance, deliver_all, emergency_voicemail, events, on_call,
+                                    paging_stack, scheduled, settle)
+from tests.support import config_with
 
 
 @pytest.fixture
@@ -112,7 +113,8 @@ def test_an_undelivered_page_moves_to_the_next_step_at_once(paging):
     ticket = paging.ticket("CS-000001")
     assert [(e["status"], e.get("error_code")) for e in events(ticket, "delivery")] == \
         [("sent", None), ("undelivered", "30003")]
-    assert [e["step"] for e in events(ticket, "escalation_step")] == [1, 2]
+    assert [(e["step"], e.get("early_because")) for e in events(ticket, "escalation_step")] == \
+        [(1, None), (2, f"{paging.api('/api/oncall').get_json()['primary']['id']}: undelivered")]
 
 
 def test_status_callbacks_out_of_order_never_go_backwards(paging):
@@ -227,3 +229,36 @@ def test_without_public_base_url_pages_still_go_out_and_voice_steps_escalate(sta
     assert failed["channel"] == "voice" and "PUBLIC_BASE_URL" in failed["error"]
     advance(stack, minutes=3)  # no callbacks expected, so no delivery deadline either
     assert events(stack.ticket("CS-000001"), "delivery_timeout") == []
+
+
+def test_a_step_with_nobody_to_notify_moves_on_at_once(tmp_path, redis_url, database_url):
+    stack = paging_stack(tmp_path, redis_url, database_url,
+                         config=config_with(oncall={"rotation": ["alice"], "repeat": 0}))
+    stack.at(2026, 11, 24, 3, 0)
+    emergency_voicemail(stack)
+    settle(stack)
+    deliver_all(stack)
+    advance(stack, minutes=5)
+    stack.fake.send_call_status(stack.fake.calls[0]["sid"], "completed", answered_by="human")
+    advance(stack, minutes=5)  # minute 10: no secondary in a rotation of one, so the managers now, not at 20
+    assert [m["to"] for m in stack.fake.messages] == [ALICE, DAVE]
+    [step] = [e for e in events(stack.ticket("CS-000001"), "escalation_step") if e["notify"] == "managers"]
+    assert step["early_because"] == "nobody to notify at the step before"
+    deliver_all(stack)
+    advance(stack, minutes=20)  # repeat = 0: one round (steps at 0-20, +10), then the final notice
+    assert [m["to"] for m in stack.fake.messages] == [ALICE, DAVE, DAVE]
+    assert stack.fake.messages[-1]["body"].startswith("CS-000001 NOBODY ACKNOWLEDGED")
+    stack.fake.stop()
+
+
+def test_a_claimed_page_whose_retry_timer_was_lost_is_sent_by_the_deadline_check(paging):
+    people = on_call(paging)
+    paging.fake.fail_next(500)
+    emergency_voicemail(paging)
+    settle(paging)
+    registry = paging.runtime.queue("urgent").scheduled_job_registry
+    registry.remove("send-page-1-2", delete_job=True)  # as if the worker died before scheduling its retry
+    advance(paging, minutes=2)
+    assert paging.fake.messages == []
+    advance(paging, minutes=1)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"]]

@@ -90,6 +90,9 @@ def test_esc_pages_the_next_step_now(paging):
     assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
     ticket = paging.ticket("CS-000001")
     assert [e["command"] for e in events(ticket, "reply")] == ["ESC", "ESC"]
+    primary = paging.api("/api/oncall").get_json()["primary"]["id"]
+    assert [e.get("early_because") for e in events(ticket, "escalation_step")] == \
+        [None, f"ESC from {primary}", f"ESC from {primary}"]
 
 
 def test_call_bridges_the_technician_to_the_caller_from_the_support_number(paging):
