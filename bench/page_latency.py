@@ -69,7 +69,7 @@ def main() -> int:
     try:
         for _ in range(20):  # warm up: imports, connections, the worker's first BLPOP
             floor_sample(queue)
-        pages, floors = [], []
+        pages, floors, parts = [], [], []
         for n in range(args.voicemails):
             call = stack.call(from_=f"+1270555{n % 10000:04d}")
             call.press("501")
@@ -78,6 +78,10 @@ def main() -> int:
             call.leave_message(seconds=30, transcript=None)  # the <Record> action: the ticket, the job
             wait_for(lambda: len(stack.fake.request_times) > before)
             pages.append(stack.fake.request_times[before] - started)
+            page_job = Job.fetch(f"page-ticket-{n + 1}", connection=queue.connection)
+            wait_for(lambda: page_job.get_status(refresh=True) == "finished")  # the worker is idle again
+            enqueued, begun = page_job.enqueued_at.timestamp(), page_job.started_at.timestamp()
+            parts.append((enqueued - started, begun - enqueued, stack.fake.request_times[before] - begun))
             floors.append(floor_sample(queue))
             call.deliver_callbacks()
         sent = len(stack.fake.messages)
@@ -92,6 +96,9 @@ def main() -> int:
           f"  max {ms(max(pages))}")
     print(f"floor, empty RQ job enqueue -> start:    p50 {ms(percentile(floors, 50))}  "
           f"p99 {ms(percentile(floors, 99))}  max {ms(max(floors))}")
+    webhook, queued, job = (statistics.median(p) for p in zip(*parts))
+    print(f"where the page's time goes (medians): webhook to enqueued {ms(webhook)}, enqueued to started "
+          f"{ms(queued)}, job start to SMS request {ms(job)}")
     print(f"page / floor: p50 {statistics.median(pages) / statistics.median(floors):.1f}x  "
           f"p99 {percentile(pages, 99) / percentile(floors, 99):.1f}x")
     return 0

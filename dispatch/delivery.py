@@ -14,9 +14,9 @@ Errors, per ``DeliveryError``:
   unanswered call request is counted as failed and the escalation moves on: a voice
   page is delivered at most once, never twice.
 
-A worker killed between claim and send leaves the row ``claimed`` or ``sending``;
-``check`` (scheduled at claim time for the delivery deadline) sends the former and
-reconciles or fails the latter.
+A worker killed between claim and send leaves the row ``sending`` (or ``claimed``, when
+a retry timer was lost); ``check``, scheduled at claim time for the delivery deadline,
+sends a ``claimed`` page and reconciles a ``sending`` one, or fails it and escalates.
 """
 from __future__ import annotations
 
@@ -60,7 +60,6 @@ def is_machine(answered_by: str | None) -> bool:
 
 def send(runtime, page_id: int) -> None:
     """Send page ``page_id`` if it is still ``claimed``; otherwise someone else has (or had) it."""
-    now = runtime.now()
     with runtime.store.transaction() as session:
         won = session.execute(update(Page).where(Page.id == page_id, Page.state == "claimed")
                               .values(state="sending", attempts=Page.attempts + 1)).rowcount
@@ -71,9 +70,14 @@ def send(runtime, page_id: int) -> None:
         if page.kind == "page" and ticket.status != "new":
             page.state, page.error = "skipped", f"ticket {ticket.status} before sending"
             return
-        retry = page.attempts > 1
-    if retry and page.channel == "sms" and _adopt_existing(runtime, page):
+    send_claimed(runtime, page)
+
+
+def send_claimed(runtime, page: Page) -> None:
+    """Send ``page``, which this process has just moved (or inserted) to ``sending``."""
+    if page.attempts > 1 and page.channel == "sms" and _adopt_existing(runtime, page):
         return
+    now = runtime.now()
     try:
         sent = _request(runtime, page)
     except DeliveryError as exc:

@@ -49,72 +49,71 @@ def due_at(config, started_at: datetime, position: int) -> datetime:
 
 def start(runtime, ticket_id: int) -> None:
     """Begin the policy for ``ticket_id`` (once; a second call only catches up on what is due)."""
-    try:
-        with runtime.store.transaction() as session:
-            if session.get(Ticket, ticket_id) is None:
-                log.warning("page requested for ticket %s, which does not exist", ticket_id)
-                return
-            if session.get(Escalation, ticket_id) is None:
-                session.add(Escalation(ticket_id=ticket_id, started_at=runtime.now(), next_position=0))
-    except IntegrityError:
-        pass  # another worker started it at the same moment
-    advance(runtime, ticket_id)
+    advance(runtime, ticket_id, begin=True)
 
 
-def advance(runtime, ticket_id: int, force_position: int | None = None, reason: str | None = None) -> None:
+def advance(runtime, ticket_id: int, force_position: int | None = None, reason: str | None = None,
+            begin: bool = False) -> None:
     """Run every position that is due (and ``force_position``, early because of ``reason``, if it is
-    the next one); schedule the rest."""
+    the next one); schedule the rest. ``begin`` starts the policy if it has not started."""
     config = runtime.config
     last = final_position(config)
     while True:
         now = runtime.now()
-        with runtime.store.transaction() as session:
-            escalation = session.get(Escalation, ticket_id)
-            ticket = session.get(Ticket, ticket_id)
-            if escalation is None or ticket is None or escalation.finished_at is not None:
-                return
-            if ticket.status != "new":
-                escalation.finished_at, escalation.outcome = now, ticket.status
-                return
-            position = escalation.next_position
-            if position > last:
-                return
-            due = due_at(config, escalation.started_at, position)
-            if due > now and force_position != position:
-                break
-            moved = session.execute(update(Escalation).where(
-                Escalation.ticket_id == ticket_id, Escalation.next_position == position).values(
-                next_position=position + 1,
-                next_due_at=due_at(config, escalation.started_at, position + 1) if position < last else None,
-            )).rowcount
-            if not moved:
-                continue
-            early = reason if due > now else None
-            page_ids = _claim(session, runtime, ticket, position, now, early)
-            if position == last:
-                escalation.finished_at, escalation.outcome = now, "unacknowledged"
-            following = due_at(config, escalation.started_at, position + 1) if position < last else None
-            channels = dict(session.execute(select(Page.id, Page.channel).where(Page.id.in_(page_ids))).all())
+        try:
+            with runtime.store.transaction() as session:
+                escalation = session.get(Escalation, ticket_id)
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is None:
+                    log.warning("escalation for ticket %s, which does not exist", ticket_id)
+                    return
+                if escalation is None:
+                    if not begin:
+                        return
+                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0)
+                    session.add(escalation)
+                    session.flush()
+                if escalation.finished_at is not None:
+                    return
+                if ticket.status != "new":
+                    escalation.finished_at, escalation.outcome = now, ticket.status
+                    return
+                position = escalation.next_position
+                if position > last:
+                    return
+                due = due_at(config, escalation.started_at, position)
+                if due > now and force_position != position:
+                    break
+                following = due_at(config, escalation.started_at, position + 1) if position < last else None
+                moved = session.execute(update(Escalation).where(
+                    Escalation.ticket_id == ticket_id, Escalation.next_position == position).values(
+                    next_position=position + 1, next_due_at=following)).rowcount
+                if not moved:
+                    continue
+                pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
+                if position == last:
+                    escalation.finished_at, escalation.outcome = now, "unacknowledged"
+        except IntegrityError:
+            continue  # another worker began the same policy at the same moment: read its row
         # Timers first, so that a worker dying while sending still leaves the policy moving.
-        if following is not None:
-            timers.at(runtime, following, "escalate", ticket_id, position + 1,
-                      job_id=f"escalate-{ticket_id}-{position + 1}")
         deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
-        for page_id in page_ids:
-            timers.at(runtime, deadline, "check_delivery", page_id, job_id=f"check-page-{page_id}")
-        for page_id in sorted(page_ids, key=lambda i: channels[i] != "sms"):
-            delivery.send(runtime, page_id)
+        timers.at_many(runtime, ([(following, "escalate", (ticket_id, position + 1),
+                                   f"escalate-{ticket_id}-{position + 1}")] if following else [])
+                       + [(deadline, "check_delivery", (page.id,), f"check-page-{page.id}") for page in pages])
+        for page in sorted(pages, key=lambda p: p.channel != "sms"):
+            delivery.send_claimed(runtime, page)
         if position == last:
             return
-        if page_ids:
+        if pages:
             force_position = reason = None
         else:
             force_position, reason = position + 1, "nobody to notify at the step before"
     timers.at(runtime, due, "escalate", ticket_id, position, job_id=f"escalate-{ticket_id}-{position}")
 
 
-def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | None) -> list[int]:
-    """Insert the page rows of ``position`` and note the step on the timeline; returns their ids."""
+def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | None) -> list[Page]:
+    """Insert the page rows of ``position``, already ``sending`` (this process owns them), and note
+    the step on the timeline."""
     config = runtime.config
     prefix = config.ticket_prefix
     if position == final_position(config):
@@ -122,7 +121,8 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         add_event(ticket, "unacknowledged", now, rounds=config.escalation_repeat + 1,
                   **({"early_because": early} if early else {}))
         rows = [Page(ticket_id=ticket.id, key=f"final:{p.id}", kind="final", position=position, staff_id=p.id,
-                     channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now)
+                     channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now,
+                     state="sending", attempts=1)
                 for p in people]
     else:
         rounds, index = divmod(position, len(config.escalation))
@@ -130,14 +130,15 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         people = recipients(session, config, step.notify, now)
         body = sms_text.page_body(ticket, prefix, repeat=rounds > 0) if step.channel == "sms" else None
         rows = [Page(ticket_id=ticket.id, key=f"p{position}:{p.id}", kind="page", position=position, staff_id=p.id,
-                     channel=step.channel, to=p.mobile, body=body, created_at=now) for p in people]
+                     channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1)
+                for p in people]
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
     for row in rows:
         session.add(row)
     session.flush()
-    return [row.id for row in rows]
+    return rows
 
 
 def recipients(session, config, notify: str, at: datetime) -> list:

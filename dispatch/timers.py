@@ -36,3 +36,19 @@ def at(runtime, when: datetime, function: str, *args, job_id: str) -> None:
                                         description=job_id, **JOB_TTLS)
     except (redis.RedisError, OSError) as exc:
         log.error("could not schedule %s: Redis unavailable (%s)", job_id, type(exc).__name__)
+
+
+def at_many(runtime, entries: list[tuple[datetime, str, tuple, str]]) -> None:
+    """Schedule several (when, function, args, job_id) in one Redis round trip."""
+    if not entries:
+        return
+    queue = runtime.queue(QUEUE)
+    try:
+        with runtime.redis.pipeline() as pipe:
+            for when, function, args, job_id in entries:
+                queue.enqueue_at(when, f"dispatch.jobs.{function}", *args, job_id=job_id, description=job_id,
+                                 pipeline=pipe, **JOB_TTLS)
+            pipe.execute()
+    except (redis.RedisError, OSError) as exc:
+        log.error("could not schedule %s: Redis unavailable (%s)", ", ".join(e[3] for e in entries),
+                  type(exc).__name__)
