@@ -35,8 +35,8 @@ class Command:
 
 def parse(body: str, prefix: str) -> Command | str | None:
     """A ``Command``; "carrier" for Twilio's keywords; None for anything else."""
-    text = (body or "").strip().rstrip(".!")
-    match = re.fullmatch(r"([A-Za-z]+)\s*(.*)", text, re.DOTALL)
+    text = (body or "").strip().strip("'\"").rstrip(".!").strip()
+    match = re.fullmatch(r"([A-Za-z]+)\s*#?\s*(.*)", text, re.DOTALL)
     if not match:
         return None
     word, rest = match.group(1).upper(), match.group(2).strip()
@@ -62,6 +62,7 @@ def handle(runtime, staff, body: str, message_sid: str) -> str | None:
         return None
     if command is None:
         return _limited_help(runtime, staff)
+    _forget_help(runtime, staff)  # a command was understood: the next slip gets help again
     if command.word == "HELP":
         return _say("sms_reply_help")
     if command.word == "WHO":
@@ -158,6 +159,13 @@ def _newest_open_page(runtime, staff_id: str) -> int | None:
         return session.scalar(select(Page.ticket_id).join(Ticket, Ticket.id == Page.ticket_id).where(
             Page.staff_id == staff_id, Page.kind.in_(("page", "final")), Ticket.status != "resolved")
             .order_by(Page.id.desc()).limit(1))
+
+
+def _forget_help(runtime, staff) -> None:
+    try:
+        runtime.redis.delete(f"sms-help:{staff.id}")
+    except (redis.RedisError, OSError):
+        pass
 
 
 def _limited_help(runtime, staff) -> str | None:

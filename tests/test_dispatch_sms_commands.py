@@ -29,7 +29,7 @@ def text(stack, from_, body) -> list[str]:
 
 @pytest.mark.parametrize("body, expected", [
     ("ACK", Command("ACK", None)), ("ack 123", Command("ACK", 123)), (" Ack CS-000123 ", Command("ACK", 123)),
-    ("res cs123", Command("RES", 123)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
+    ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
     ("who", Command("WHO", None)), ("HELP", Command("HELP", None)),
     ("STOP", "carrier"), ("start", "carrier"), ("ack please", None), ("ok", None), ("", None), ("123", None),
 ])
@@ -166,6 +166,8 @@ def test_unreadable_replies_get_help_a_few_times_an_hour_and_carrier_keywords_no
     answers = [text(paging, people["primary"], "on my way") for _ in range(5)]
     assert [len(a) for a in answers] == [1, 1, 1, 0, 0]
     assert answers[0][0].startswith("Reply ACK, RES, ESC or CALL")
+    text(paging, people["primary"], "WHO")  # understood: the next slip is answered again
+    assert len(text(paging, people["primary"], "on my way")) == 1
     assert text(paging, people["secondary"], "STOP") == []
     assert text(paging, people["secondary"], "START") == []
 
