@@ -18,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
-MODEL_MODULES = ("core.models", "dispatch.verification_models")
+MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
 
 
 class Base(DeclarativeBase):

@@ -35,3 +35,8 @@ class Carrier(Protocol):
 
     def place_call(self, to: str, url: str, status_callback: str | None, *,
                    machine_detection: bool = False, timeout: int = 30) -> Sent: ...
+
+    def recent_sms(self, to: str) -> list[tuple[str, str]]:
+        """(sid, body) of the latest messages sent to ``to``: how a retry finds out whether a request
+        that got no answer created a message after all."""
+        ...

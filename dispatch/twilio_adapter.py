@@ -10,6 +10,7 @@ import logging
 import uuid
 
 import requests
+from sqlalchemy import select
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -53,6 +54,10 @@ class TwilioCarrier:
                           timeout=timeout, **options)
         return Sent(call.sid, call.status)
 
+    def recent_sms(self, to: str) -> list[tuple[str, str]]:
+        messages = self._call(self.client.messages.list, to=to, from_=self.from_number, limit=20)
+        return [(m.sid, m.body) for m in messages]
+
     @staticmethod
     def _call(create, **params):
         try:
@@ -81,6 +86,12 @@ class ConsoleOutbox:
     def place_call(self, to: str, url: str, status_callback: str | None, *,
                    machine_detection: bool = False, timeout: int = 30) -> Sent:
         return self._keep("call", to, url)
+
+    def recent_sms(self, to: str) -> list[tuple[str, str]]:
+        with self.store.transaction() as session:
+            rows = session.execute(select(ConsoleMessage.sid, ConsoleMessage.content).where(
+                ConsoleMessage.kind == "sms", ConsoleMessage.to == to).order_by(ConsoleMessage.id.desc()).limit(20))
+            return [(sid, content) for sid, content in rows]
 
     def _keep(self, kind: str, to: str, content: str) -> Sent:
         sid = ("SM" if kind == "sms" else "CA") + uuid.uuid4().hex

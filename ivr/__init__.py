@@ -22,13 +22,15 @@ def create_app(runtime=None) -> Flask:
     app.extensions["runtime"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio's webhooks are a few KB
 
-    from ivr import api, cli, contacts_api, sms, verification, voice
+    from ivr import api, cli, contacts_api, oncall_api, page_calls, sms, verification, voice
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(contacts_api.bp)
+    app.register_blueprint(oncall_api.bp)
+    app.register_blueprint(page_calls.bp)
     cli.register(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

@@ -141,3 +141,6 @@ def register(app) -> None:
     app.cli.add_command(tickets_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(simulate)
+    from ivr.oncall_cli import oncall_cli
+
+    app.cli.add_command(oncall_cli)

@@ -1,9 +1,69 @@
 """Technicians' SMS replies and the delivery status of every SMS we send."""
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
 
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from core import phones
+from dispatch import delivery, rotation, sms_commands
 from ivr.signature import require_twilio_signature
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(require_twilio_signature)
+
+
+def _runtime():
+    return current_app.extensions["runtime"]
+
+
+def _reply(text: str | None) -> Response:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return Response(str(response), mimetype="text/xml")
+
+
+def _page_id() -> int | None:
+    try:
+        return int(request.args.get("page", ""))
+    except ValueError:
+        return None
+
+
+@bp.post("/incoming")
+def incoming():
+    """A text to the support number. Only staff mobiles get an answer; anyone else learns nothing."""
+    runtime = _runtime()
+    sender = phones.normalise(request.form.get("From"), runtime.config.region)
+    staff = rotation.staff_by_mobile(runtime.config, sender)
+    if staff is None:
+        log.info("SMS from a number that is not a staff mobile: ignored")
+        return _reply(None)
+    body = (request.form.get("Body") or "")[:500]
+    sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "")[:64]
+    return _reply(sms_commands.handle(runtime, staff, body, sid))
+
+
+@bp.post("/status")
+def status():
+    """Status callback of every SMS we send (``?page=`` names the page): out-of-order safe."""
+    page_id = _page_id()
+    form = request.form
+    if page_id is not None and form.get("MessageStatus"):
+        delivery.update_status(_runtime(), page_id, (form.get("MessageSid") or "")[:64] or None,
+                               form.get("MessageStatus")[:20], error_code=(form.get("ErrorCode") or "")[:10] or None)
+    return _reply(None)
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_unavailable(exc):
+    """Twilio retries status callbacks on a 5xx; a reply to a technician cannot be saved, so say nothing."""
+    log.error("database error on %s: %s", request.path, type(exc).__name__)
+    if request.path.endswith("/status"):
+        return Response("database unavailable", status=503)
+    return _reply(None)

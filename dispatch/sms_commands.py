@@ -1,0 +1,180 @@
+"""Technicians' SMS replies: ACK, RES, ESC, CALL, WHO, HELP, with or without a ticket number.
+
+``handle`` does only quick database work and returns the reply to put in the TwiML;
+sending to other people (who took it, the next step, the CALL bridge) is queued.
+Twilio's own keywords (STOP, START, ...) get no answer from us: Twilio handles them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import voice_prompts
+from core import phones
+from core.models import Ticket
+from dispatch import escalation, rotation, sms_text, timers
+from dispatch.paging_models import Escalation, Page
+from dispatch.tickets import add_event, format_number, parse_number
+
+COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
+# Opt-out, opt-in and info keywords Twilio answers itself (Advanced Opt-Out defaults).
+CARRIER_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
+                    "START", "YES", "UNSTOP", "INFO"}
+HELP_REPLIES_PER_HOUR = 3
+
+
+@dataclass(frozen=True)
+class Command:
+    word: str
+    ticket_id: int | None
+
+
+def parse(body: str, prefix: str) -> Command | str | None:
+    """A ``Command``; "carrier" for Twilio's keywords; None for anything else."""
+    text = (body or "").strip().strip("'\"").rstrip(".!").strip()
+    match = re.fullmatch(r"([A-Za-z]+)\s*#?\s*(.*)", text, re.DOTALL)
+    if not match:
+        return None
+    word, rest = match.group(1).upper(), match.group(2).strip()
+    if word in CARRIER_KEYWORDS and not rest:
+        return "carrier"
+    if word not in COMMANDS:
+        return None
+    if not rest:
+        return Command(word, None)
+    number = parse_number(rest, prefix)
+    return Command(word, number) if number is not None and word not in ("WHO", "HELP") else None
+
+
+def _say(key: str, **values) -> str:
+    return sms_text.gsm7(voice_prompts.say(key, **values))
+
+
+def handle(runtime, staff, body: str, message_sid: str) -> str | None:
+    """The reply to ``body`` from staff member ``staff``, or None for no reply."""
+    config = runtime.config
+    command = parse(body, config.ticket_prefix)
+    if command == "carrier":
+        return None
+    if command is None:
+        return _limited_help(runtime, staff)
+    _forget_help(runtime, staff)  # a command was understood: the next slip gets help again
+    if command.word == "HELP":
+        return _say("sms_reply_help")
+    if command.word == "WHO":
+        return _who(runtime)
+    ticket_id = command.ticket_id or _newest_open_page(runtime, staff.id)
+    if ticket_id is None:
+        return _say("sms_reply_no_page")
+    number = format_number(config.ticket_prefix, ticket_id)
+    with runtime.store.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            return _say("sms_reply_no_ticket", given=number)
+        add_event(ticket, "reply", runtime.now(), by=staff.id, command=command.word, message_sid=message_sid)
+    return {"ACK": _ack, "RES": _resolve, "ESC": _escalate, "CALL": _call}[command.word](
+        runtime, staff, ticket, message_sid)
+
+
+def _ack(runtime, staff, ticket, _sid) -> str:
+    number = format_number(runtime.config.ticket_prefix, ticket.id)
+    outcome, name = escalation.set_status(runtime, ticket.id, "acknowledged", staff.id, "sms")
+    if outcome == "resolved":
+        return _say("sms_reply_already_resolved", number=number)
+    if outcome == "taken" and name != staff.name:
+        return _say("sms_reply_ack_taken", number=number, name=name or "someone")
+    return _say("sms_reply_ack", number=number, callback=sms_text.callback_phrase(ticket), digits=ticket.id)
+
+
+def _resolve(runtime, staff, ticket, _sid) -> str:
+    number = format_number(runtime.config.ticket_prefix, ticket.id)
+    outcome, _ = escalation.set_status(runtime, ticket.id, "resolved", staff.id, "sms")
+    return _say("sms_reply_already_resolved" if outcome == "resolved" else "sms_reply_res", number=number)
+
+
+def _escalate(runtime, staff, ticket, _sid) -> str:
+    """Page the next step now; a ticket this person had acknowledged goes back to ``new`` first."""
+    number = format_number(runtime.config.ticket_prefix, ticket.id)
+    now = runtime.now()
+    with runtime.store.transaction() as session:
+        row = session.get(Ticket, ticket.id)
+        if row.status == "resolved":
+            return _say("sms_reply_already_resolved", number=number)
+        state = session.get(Escalation, ticket.id)
+        if state is None:
+            session.add(Escalation(ticket_id=ticket.id, started_at=now, next_position=0))
+            position = 0
+        else:
+            position = state.next_position
+            if position > escalation.final_position(runtime.config):
+                return _say("sms_reply_esc_done", number=number)
+            state.finished_at = state.outcome = None
+        if row.status == "acknowledged":
+            row.status = "new"
+            add_event(row, "reopened", now, by=staff.id, via="sms")
+    timers.now(runtime, "escalate_now", ticket.id, position, f"ESC from {staff.id}",
+               job_id=f"escalate-{ticket.id}-{position}-now")
+    return _say("sms_reply_esc", number=number)
+
+
+def _call(runtime, staff, ticket, message_sid) -> str:
+    """Ring the technician, then bridge them to the caller from the support number."""
+    number = format_number(runtime.config.ticket_prefix, ticket.id)
+    if ticket.caller == phones.ANONYMOUS:
+        return _say("sms_reply_call_withheld", number=number)
+    page_id = None
+    try:
+        with runtime.store.transaction() as session:
+            key = f"bridge:{message_sid}"
+            if session.scalar(select(Page.id).where(Page.ticket_id == ticket.id, Page.key == key)) is None:
+                row = Page(ticket_id=ticket.id, key=key, kind="bridge", staff_id=staff.id, channel="voice",
+                           to=staff.mobile, created_at=runtime.now())
+                session.add(row)
+                session.flush()
+                page_id = row.id
+                add_event(session.get(Ticket, ticket.id), "callback_requested", runtime.now(), by=staff.id)
+    except IntegrityError:
+        page_id = None  # the same message delivered twice: the first delivery rings
+    if page_id is not None:
+        timers.now(runtime, "send_page", page_id, job_id=f"send-page-{page_id}")
+    return _say("sms_reply_call", number=number)
+
+
+def _who(runtime) -> str:
+    now = runtime.now()
+    who = rotation.who(runtime, now)
+    until = who.until.astimezone(runtime.config.timezone)
+    return _say("sms_reply_who", primary=who.primary.name,
+                secondary=who.secondary.name if who.secondary else voice_prompts.say("sms_reply_nobody"),
+                managers=", ".join(m.name for m in who.managers) or voice_prompts.say("sms_reply_nobody"),
+                until=f"{until:%a %b} {until.day} {until:%H:%M}")
+
+
+def _newest_open_page(runtime, staff_id: str) -> int | None:
+    with runtime.store.transaction() as session:
+        return session.scalar(select(Page.ticket_id).join(Ticket, Ticket.id == Page.ticket_id).where(
+            Page.staff_id == staff_id, Page.kind.in_(("page", "final")), Ticket.status != "resolved")
+            .order_by(Page.id.desc()).limit(1))
+
+
+def _forget_help(runtime, staff) -> None:
+    try:
+        runtime.redis.delete(f"sms-help:{staff.id}")
+    except (redis.RedisError, OSError):
+        pass
+
+
+def _limited_help(runtime, staff) -> str | None:
+    """Help for a reply we could not read, at most a few times an hour per person (never a reply loop)."""
+    key = f"sms-help:{staff.id}"
+    try:
+        count = runtime.redis.incr(key)
+        if count == 1:
+            runtime.redis.expire(key, 3600)
+    except (redis.RedisError, OSError):
+        count = 1
+    return _say("sms_reply_help") if count <= HELP_REPLIES_PER_HOUR else None

@@ -1,0 +1,219 @@
+"""The calls the dispatcher places: the voice page, and the CALL bridge to a ticket's caller.
+
+Both are outbound calls with answering-machine detection; ``?page=`` in the signed
+URL names the ``Page`` row. A voice page says who called and why and takes 4
+(acknowledge), 6 (resolve), 1 (hear the message) or * (repeat), the digits GoAlert
+and PagerDuty use; an answering machine is hung up on and never acknowledges. The
+bridge dials the caller with the support number as caller ID, so a client never sees
+a technician's own number.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from core import phones
+from core.models import Ticket
+from dispatch import delivery, escalation
+from dispatch.paging_models import Page
+from dispatch.tickets import add_event
+from ivr.signature import require_twilio_signature
+from ivr.twiml import speak, twiml
+from voice_prompts import say, speech
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("page_calls", __name__, url_prefix="/voice")
+bp.before_request(require_twilio_signature)
+
+MENU_ATTEMPTS = 3
+
+
+def _runtime():
+    return current_app.extensions["runtime"]
+
+
+def _load(kind: str):
+    """(page, ticket) named by ``?page=``, or (None, None)."""
+    try:
+        page_id = int(request.args.get("page", ""))
+    except ValueError:
+        return None, None
+    with _runtime().store.transaction() as session:
+        page = session.get(Page, page_id)
+        if page is None or (page.kind == "bridge") != (kind == "bridge"):
+            return None, None
+        return page, session.get(Ticket, page.ticket_id)
+
+
+def _spelled(ticket) -> str:
+    return speech.spoken_ticket(_runtime().config.ticket_prefix, ticket.id)
+
+
+def _gone() -> VoiceResponse:
+    response = VoiceResponse()
+    speak(response, "voice_page_gone")
+    response.hangup()
+    return response
+
+
+def _answered_by_machine(page) -> bool:
+    """An answering machine picked up: hang up and let the escalation move on (never an ack)."""
+    answered_by = request.form.get("AnsweredBy")
+    if not delivery.is_machine(answered_by):
+        return False
+    delivery.update_status(_runtime(), page.id, request.form.get("CallSid"), "in-progress", answered_by=answered_by)
+    return True
+
+
+@bp.post("/page")
+def page_call():
+    page, ticket = _load("page")
+    if page is None:
+        return twiml(_gone())
+    if _answered_by_machine(page):
+        response = VoiceResponse()
+        response.hangup()
+        return twiml(response)
+    if ticket.status != "new":
+        return twiml(_settled(ticket))
+    try:
+        attempt = max(1, int(request.args.get("attempt", "1")))
+    except ValueError:
+        attempt = 1
+    response = VoiceResponse()
+    if attempt > MENU_ATTEMPTS:
+        speak(response, "voice_page_unanswered")
+        response.hangup()
+        return twiml(response)
+    gather = response.gather(input="dtmf", num_digits=1, timeout=6, finish_on_key="",
+                             action=url_for("page_calls.page_key", page=page.id), method="POST")
+    _summary(gather, ticket)
+    speak(gather, "voice_page_menu" if ticket.recording_url else "voice_page_menu_no_recording")
+    response.redirect(url_for("page_calls.page_call", page=page.id, attempt=attempt + 1), method="POST")
+    return twiml(response)
+
+
+def _summary(node, ticket) -> None:
+    config = _runtime().config
+    speak(node, "voice_page_intro", company=config.company_name)
+    who = ticket.client.name if ticket.client else say("voice_page_unknown_caller")
+    speak(node, "voice_page_ticket", spelled=_spelled(ticket), who=who)
+    if ticket.caller == phones.ANONYMOUS:
+        speak(node, "voice_page_withheld")
+    else:
+        speak(node, "voice_page_caller_number", digits=speech.spell(ticket.caller))
+    if ticket.transcript:
+        speak(node, "voice_page_transcript", transcript=ticket.transcript[:600])
+    elif ticket.recording_url:
+        speak(node, "voice_page_recording_only", seconds=ticket.recording_seconds or 0)
+    else:
+        speak(node, "voice_page_no_message")
+
+
+def _settled(ticket) -> VoiceResponse:
+    """The ticket was acknowledged or resolved while the phone rang."""
+    response = VoiceResponse()
+    if ticket.status == "resolved":
+        speak(response, "voice_page_already_resolved", spelled=_spelled(ticket))
+    else:
+        speak(response, "voice_page_taken", spelled=_spelled(ticket),
+              name=escalation.acknowledged_by(_runtime(), ticket) or "someone")
+    response.hangup()
+    return response
+
+
+@bp.post("/page/key")
+def page_key():
+    page, ticket = _load("page")
+    if page is None:
+        return twiml(_gone())
+    digit = (request.form.get("Digits") or "")[:1]
+    response = VoiceResponse()
+    if digit in ("4", "6"):
+        status = "acknowledged" if digit == "4" else "resolved"
+        outcome, name = escalation.set_status(_runtime(), ticket.id, status, page.staff_id, "voice")
+        if outcome == "done":
+            speak(response, "voice_page_acknowledged" if digit == "4" else "voice_page_resolved",
+                  spelled=_spelled(ticket))
+        elif outcome == "taken" and digit == "4":
+            speak(response, "voice_page_taken", spelled=_spelled(ticket), name=name or "someone")
+        else:
+            speak(response, "voice_page_already_resolved", spelled=_spelled(ticket))
+        response.hangup()
+        return twiml(response)
+    if digit == "1" and ticket.recording_url:
+        response.play(ticket.recording_url)
+    elif digit != "*":
+        speak(response, "voice_page_invalid")
+    response.redirect(url_for("page_calls.page_call", page=page.id), method="POST")
+    return twiml(response)
+
+
+@bp.post("/page/status")
+@bp.post("/bridge/status")
+def call_status():
+    """Status callback of the calls we place: no-answer, busy, failed or a machine escalates at once."""
+    try:
+        page_id = int(request.args.get("page", ""))
+    except ValueError:
+        return twiml(VoiceResponse())
+    form = request.form
+    if form.get("CallStatus"):
+        delivery.update_status(_runtime(), page_id, (form.get("CallSid") or "")[:64] or None,
+                               form.get("CallStatus")[:20], answered_by=(form.get("AnsweredBy") or "")[:30] or None)
+    return twiml(VoiceResponse())
+
+
+@bp.post("/bridge")
+def bridge():
+    """The technician answered a CALL: connect them to the caller, showing the support number."""
+    page, ticket = _load("bridge")
+    if page is None:
+        return twiml(_gone())
+    response = VoiceResponse()
+    if _answered_by_machine(page):
+        response.hangup()
+        return twiml(response)
+    if ticket.caller == phones.ANONYMOUS:
+        speak(response, "voice_bridge_withheld")
+        response.hangup()
+        return twiml(response)
+    speak(response, "voice_bridge_connecting", spelled=_spelled(ticket))
+    dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
+                         action=url_for("page_calls.bridge_result", page=page.id), method="POST")
+    dial.number(ticket.caller)
+    return twiml(response)
+
+
+@bp.post("/bridge/result")
+def bridge_result():
+    page, ticket = _load("bridge")
+    if page is None:
+        return twiml(_gone())
+    status = (request.form.get("DialCallStatus") or "unknown")[:20]
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        add_event(session.get(Ticket, ticket.id), "callback", runtime.now(), by=page.staff_id, status=status,
+                  seconds=int(request.form.get("DialCallDuration") or 0)
+                  if (request.form.get("DialCallDuration") or "").isdigit() else 0)
+    response = VoiceResponse()
+    speak(response, "voice_bridge_result" if status in ("completed", "answered") else "voice_bridge_no_answer")
+    response.hangup()
+    return twiml(response)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(exc):
+    """Whatever broke, the technician hears where to look instead of Twilio's application error."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("error in %s", request.path)
+    response = VoiceResponse()
+    speak(response, "voice_page_error")
+    response.hangup()
+    return twiml(response)

@@ -1,0 +1,84 @@
+"""Helpers of the dispatcher tests: an emergency voicemail, and time moved on with RQ's own registries."""
+from __future__ import annotations
+
+from rq.job import Job
+
+from core.runtime import QUEUE_NAMES
+from tests.support import CLIENT_PHONE, make_stack
+
+ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+12705550114"
+
+
+def paging_stack(tmp_path, redis_url, database_url, **kwargs):
+    """A stack whose callbacks have a public base URL (so pages carry status callbacks and calls TwiML)."""
+    return make_stack(tmp_path, redis_url, database_url, public_base_url="http://localhost", **kwargs)
+
+
+def emergency_voicemail(stack, from_=CLIENT_PHONE, transcript="My server is down, please call me.", seconds=42):
+    """A caller at night dials 501 and leaves a message; every Twilio callback arrives. Returns the call."""
+    call = stack.call(from_=from_)
+    call.press("501")
+    call.leave_message(seconds=seconds, transcript=transcript)
+    call.deliver_callbacks()
+    return call
+
+
+def release_due_jobs(stack) -> int:
+    """What the worker's RQ scheduler does once the clock reaches a job's time: move it to its queue.
+
+    Uses RQ's ScheduledJobRegistry with the test's clock instead of the wall clock.
+    """
+    moved = 0
+    timestamp = int(stack.clock.now().timestamp())
+    for name in QUEUE_NAMES:
+        queue = stack.runtime.queue(name)
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_jobs_to_schedule(timestamp):
+            job = Job.fetch(job_id, connection=stack.runtime.redis)
+            registry.remove(job)
+            queue.enqueue_job(job)
+            moved += 1
+    return moved
+
+
+def advance(stack, **delta) -> None:
+    """Move the clock on, release what is due, and let a burst worker run it (repeating until quiet).
+
+    A burst worker takes about a second to stop (RQ joins its pub/sub thread), so it
+    runs only when there is something to run.
+    """
+    stack.clock.advance(**delta)
+    settle(stack)
+
+
+def settle(stack) -> None:
+    """Run burst workers until no job is waiting or due."""
+    while True:
+        release_due_jobs(stack)
+        if not any(stack.runtime.queue(name).count for name in QUEUE_NAMES):
+            return
+        stack.run_worker()
+
+
+def scheduled(stack) -> dict[str, int]:
+    """Job id -> scheduled UNIX time, of everything waiting in the urgent queue's scheduled registry."""
+    registry = stack.runtime.queue("urgent").scheduled_job_registry
+    return {job_id: int(registry.get_scheduled_time(job_id).timestamp()) for job_id in registry.get_job_ids()}
+
+
+def on_call(stack) -> dict:
+    """{"primary": mobile, "secondary": mobile, "manager": mobile} now, as the API tells it."""
+    who = stack.api("/api/oncall").get_json()
+    return {"primary": who["primary"]["mobile"], "secondary": who["secondary"]["mobile"],
+            "manager": who["managers"][0]["mobile"]}
+
+
+def deliver_all(stack, status="delivered") -> None:
+    """The carrier reports every SMS sent so far as ``status`` (once each)."""
+    for message in list(stack.fake.messages):
+        if message["status"] == "queued":
+            stack.fake.deliver_sms_status(message["sid"], status)
+
+
+def events(ticket: dict, name: str) -> list[dict]:
+    return [e for e in ticket["timeline"] if e["event"] == name]

@@ -1,0 +1,177 @@
+"""Technicians' replies to /sms/incoming: answered in the TwiML, slow work queued, strangers told nothing."""
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from dispatch.sms_commands import Command, parse
+from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
+                                    settle)
+from tests.support import CLIENT_PHONE, SUPPORT_NUMBER
+
+
+@pytest.fixture
+def paging(tmp_path, redis_url, database_url):
+    stack = paging_stack(tmp_path, redis_url, database_url)
+    stack.at(2026, 11, 24, 3, 0)
+    yield stack
+    stack.fake.stop()
+    stack.runtime.store.dispose()
+
+
+def text(stack, from_, body) -> list[str]:
+    """Send an SMS to the support number; the <Message>s the app answers with."""
+    status, answer = stack.fake.sms_from(from_, body, SUPPORT_NUMBER)
+    assert status == 200, answer
+    root = ET.fromstring(answer)
+    assert root.tag == "Response"
+    return [m.text for m in root.iter("Message")]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("ACK", Command("ACK", None)), ("ack 123", Command("ACK", 123)), (" Ack CS-000123 ", Command("ACK", 123)),
+    ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
+    ("who", Command("WHO", None)), ("HELP", Command("HELP", None)),
+    ("STOP", "carrier"), ("start", "carrier"), ("ack please", None), ("ok", None), ("", None), ("123", None),
+])
+def test_parse(body, expected):
+    assert parse(body, "CS") == expected
+
+
+def test_ack_without_a_number_takes_the_newest_page_stops_escalation_and_tells_the_others(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    deliver_all(paging)
+    advance(paging, minutes=10)  # voice page to the primary at 5, SMS to the secondary at 10
+    deliver_all(paging)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
+    [reply] = text(paging, people["secondary"], "ack")
+    assert reply == ("CS-000001 is yours. Call +12705550199. Reply RES 1 when fixed, CALL 1 to ring the caller.")
+    ticket = paging.ticket("CS-000001")
+    assert ticket["status"] == "acknowledged"
+    [ack] = events(ticket, "acknowledged")
+    assert (ack["by"], ack["via"]) == (paging.api("/api/oncall").get_json()["secondary"]["id"], "sms")
+    settle(paging)
+    notice = paging.fake.messages[-1]
+    assert notice["to"] == people["primary"]
+    assert notice["body"] == f"CS-000001 was taken by {paging.api('/api/oncall').get_json()['secondary']['name']}." \
+                             " Nothing to do."
+    sent_before = (len(paging.fake.messages), len(paging.fake.calls))
+    advance(paging, minutes=120)
+    assert (len(paging.fake.messages), len(paging.fake.calls)) == sent_before
+    assert [e["step"] for e in events(paging.ticket("CS-000001"), "escalation_step")] == [1, 2, 3]
+    # A second ACK from someone else learns who has it.
+    [again] = text(paging, people["primary"], "ACK 1")
+    assert again.startswith("CS-000001 was already taken by")
+
+
+def test_res_resolves_and_a_number_picks_the_ticket(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    emergency_voicemail(paging, from_="+12705550177")
+    settle(paging)
+    [reply] = text(paging, people["primary"], "RES cs-000001")
+    assert reply == "CS-000001 is resolved. Thank you."
+    assert paging.ticket("CS-000001")["status"] == "resolved"
+    assert paging.ticket("CS-000002")["status"] == "new"
+    assert text(paging, people["primary"], "res 1") == ["CS-000001 is already resolved."]
+    assert text(paging, people["primary"], "ACK 99") == ["There is no ticket CS-000099."]
+
+
+def test_esc_pages_the_next_step_now(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    assert text(paging, people["primary"], "ESC") == ["CS-000001: paging the next on-call step now."]
+    settle(paging)  # no time has passed
+    assert [c["to"] for c in paging.fake.calls] == [people["primary"]]
+    text(paging, people["primary"], "ESC 1")
+    settle(paging)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
+    ticket = paging.ticket("CS-000001")
+    assert [e["command"] for e in events(ticket, "reply")] == ["ESC", "ESC"]
+    primary = paging.api("/api/oncall").get_json()["primary"]["id"]
+    assert [e.get("early_because") for e in events(ticket, "escalation_step")] == \
+        [None, f"ESC from {primary}", f"ESC from {primary}"]
+
+
+def test_call_bridges_the_technician_to_the_caller_from_the_support_number(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    [reply] = text(paging, people["primary"], "CALL")
+    assert reply.startswith("Calling you now")
+    settle(paging)
+    [call] = paging.fake.calls
+    assert call["to"] == people["primary"] and call["from"] == SUPPORT_NUMBER
+    phone = paging.fake.answer_call(call["sid"])
+    assert "Connecting you to the caller of ticket C, S, 1" in phone.said
+    assert phone.state == "dial" and phone.dial_numbers() == [CLIENT_PHONE]
+    dial = ET.fromstring(phone.documents[-1]).find("Dial")
+    assert dial.get("callerId") == SUPPORT_NUMBER != people["primary"]
+    phone.dial_result("completed", duration=95)
+    ticket = paging.ticket("CS-000001")
+    [callback] = events(ticket, "callback")
+    assert (callback["status"], callback["seconds"]) == ("completed", 95)
+    assert events(ticket, "callback_call")[0]["staff"] == paging.api("/api/oncall").get_json()["primary"]["id"]
+
+
+def test_call_for_a_withheld_number_says_so_and_rings_nobody(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging, from_="Anonymous")
+    settle(paging)
+    assert text(paging, people["primary"], "call 1") == [
+        "The caller of CS-000001 withheld their number, so they cannot be called back."]
+    settle(paging)
+    assert paging.fake.calls == []
+
+
+def test_the_same_call_message_delivered_twice_rings_once(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    params = {"MessageSid": "SM" + "1" * 32, "SmsSid": "SM" + "1" * 32, "AccountSid": paging.fake.account_sid,
+              "From": people["primary"], "To": SUPPORT_NUMBER, "Body": "CALL 1", "NumMedia": "0"}
+    assert paging.hooks.post("/sms/incoming", params)[0] == 200
+    assert paging.hooks.post("/sms/incoming", params)[0] == 200
+    settle(paging)
+    assert len(paging.fake.calls) == 1
+
+
+def test_who_and_help(paging):
+    people = on_call(paging)
+    who = paging.api("/api/oncall").get_json()
+    [answer] = text(paging, people["manager"], "who")
+    assert answer == (f"On call: {who['primary']['name']} (primary), {who['secondary']['name']} (secondary), "
+                      "managers Dave Diaz. Until Mon Nov 30 09:00.")
+    [help_text] = text(paging, people["primary"], "help")
+    assert "ACK" in help_text and "RES" in help_text and "CALL" in help_text and len(help_text) <= 160
+    assert text(paging, people["primary"], "ACK") == ["You have no open page. Add a ticket number, e.g. ACK 123."]
+
+
+def test_unknown_senders_learn_nothing(paging):
+    emergency_voicemail(paging)
+    settle(paging)
+    for body in ("WHO", "ACK 1", "HELP", "CALL 1", "hello?"):
+        assert text(paging, "+12705550188", body) == []
+        assert text(paging, "Anonymous", body) == []
+    settle(paging)
+    assert paging.ticket("CS-000001")["status"] == "new"
+    assert len(paging.fake.messages) == 1 and paging.fake.calls == []
+    assert events(paging.ticket("CS-000001"), "reply") == []
+
+
+def test_unreadable_replies_get_help_a_few_times_an_hour_and_carrier_keywords_none(paging):
+    people = on_call(paging)
+    answers = [text(paging, people["primary"], "on my way") for _ in range(5)]
+    assert [len(a) for a in answers] == [1, 1, 1, 0, 0]
+    assert answers[0][0].startswith("Reply ACK, RES, ESC or CALL")
+    text(paging, people["primary"], "WHO")  # understood: the next slip is answered again
+    assert len(text(paging, people["primary"], "on my way")) == 1
+    assert text(paging, people["secondary"], "STOP") == []
+    assert text(paging, people["secondary"], "START") == []
+
+
+def test_forged_sms_is_refused(paging):
+    response = paging.client.post("/sms/incoming", data={"From": on_call(paging)["primary"], "Body": "ACK 1"})
+    assert response.status_code == 403
