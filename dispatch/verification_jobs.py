@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-
-from core.config import Staff
 from core.runtime import current
-from dispatch import callbacks, disclosures
+from dispatch import callbacks, disclosures, rotation
 from dispatch.carrier import DeliveryError
 from dispatch.tickets import add_event, format_number
 from dispatch.verification import LOCK_AFTER
@@ -14,9 +11,6 @@ from dispatch.verification_models import Disclosure, SecurityNotice
 from voice_prompts import say
 
 log = logging.getLogger(__name__)
-
-ROTATION_EPOCH = datetime(2024, 1, 1)  # any past date; weeks are counted from the first handoff after it
-
 
 def place_callback(callback_id: int) -> None:
     callbacks.place(current(), callback_id)
@@ -30,20 +24,6 @@ def expire_disclosure(disclosure_id: int) -> None:
             disclosures.expire_stale(session, runtime)
 
 
-def primary_on_call(config, now) -> Staff:
-    """Who is primary on call at ``now``: the rotation advances one place at each weekly handoff.
-
-    Kept on its own so that the dispatcher's rotation module (with overrides) can replace it.
-    """
-    zone = config.timezone
-    epoch = ROTATION_EPOCH.replace(tzinfo=zone)
-    epoch += timedelta(days=(config.handoff_weekday - epoch.weekday()) % 7)
-    epoch = epoch.replace(hour=config.handoff_time.hour, minute=config.handoff_time.minute)
-    local = now.astimezone(zone).replace(tzinfo=None)
-    weeks = (local - epoch.replace(tzinfo=None)) // timedelta(weeks=1)
-    return config.staff[config.rotation[weeks % len(config.rotation)]]
-
-
 def send_security_notice(notice_id: int) -> None:
     """Text the primary on-call technician that a contact's PIN entry was locked."""
     runtime = current()
@@ -52,7 +32,9 @@ def send_security_notice(notice_id: int) -> None:
         notice = session.get(SecurityNotice, notice_id)
         if notice is None or notice.sent_at is not None:
             return
-        staff = primary_on_call(config, runtime.now())
+    staff = rotation.who(runtime).primary  # with overrides, as the dispatcher pages
+    with runtime.store.transaction() as session:
+        notice = session.get(SecurityNotice, notice_id)
         until = notice.locked_until.astimezone(config.timezone).strftime("%H:%M %Z")
         body = say("verify_security_notice_sms", failures=LOCK_AFTER, contact=notice.contact.name,
                    client=notice.contact.client.name, until=until,

@@ -1,7 +1,5 @@
 """The JSON API, /health and the operator commands."""
-import io
 
-from click.testing import CliRunner
 
 from tests.support import CLIENT_PHONE
 

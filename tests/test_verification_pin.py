@@ -2,9 +2,7 @@
 and answers that never tell whether a contact exists."""
 from __future__ import annotations
 
-from datetime import timedelta
 
-from dispatch.verification_jobs import primary_on_call
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
                                         run_callbacks, seed, verification_tickets)
 
@@ -77,7 +75,7 @@ def test_five_wrong_pins_across_calls_lock_pin_entry_and_page_the_on_call(stack)
     assert all(t["verified"] is None for t in tickets)
 
     stack.run_worker()
-    on_call = primary_on_call(stack.config, stack.runtime.now())
+    on_call = stack.config.staff[stack.api("/api/oncall").get_json()["primary"]["id"]]
     notices = [m for m in stack.fake.messages if "SECURITY NOTICE" in m["body"]]
     assert [m["to"] for m in notices] == [on_call.mobile]
     assert "Ann Archer" in notices[0]["body"] and tickets[1]["number"] in notices[0]["body"]
@@ -98,16 +96,6 @@ def test_a_right_pin_resets_the_run_of_failures(stack):
     call = reach_pin_prompt(stack, ANN).press("1357#").press("2468#").press("3579#")
     assert call.state == "ended"
     assert not any("pin_locked" in events(t) for t in verification_tickets(stack))
-
-
-def test_the_rotation_moves_at_the_weekly_handoff(stack):
-    config = stack.config
-    before = stack.at(2026, 11, 30, 8, 59)  # Monday, a minute before the handoff
-    after = before + timedelta(minutes=1)
-    week_later = after + timedelta(weeks=1)
-    people = [primary_on_call(config, t).id for t in (before, after, week_later)]
-    assert len(set(people)) == 3 and set(people) == set(config.rotation)
-    assert primary_on_call(config, after + timedelta(weeks=3)).id == people[1]
 
 
 def _transcript_of_wrong_pins(stack, from_: str, keyed: str | None) -> list[str]:
