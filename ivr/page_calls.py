@@ -20,7 +20,7 @@ from dispatch import delivery, escalation
 from dispatch.paging_models import Page
 from dispatch.tickets import add_event
 from ivr.signature import require_twilio_signature
-from ivr.twiml import speak, twiml
+from ivr.twiml import answer_errors_with, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -205,15 +205,11 @@ def bridge_result():
     return twiml(response)
 
 
-@bp.errorhandler(Exception)
-def unexpected_error(exc):
-    """Whatever broke, the technician hears where to look instead of Twilio's application error."""
-    from werkzeug.exceptions import HTTPException
-
-    if isinstance(exc, HTTPException):
-        return exc
-    log.exception("error in %s", request.path)
+def _error_answer():
     response = VoiceResponse()
     speak(response, "voice_page_error")
     response.hangup()
     return twiml(response)
+
+
+answer_errors_with(bp, _error_answer, "the technician is told where to look")

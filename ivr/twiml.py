@@ -18,3 +18,23 @@ def twiml(response) -> Response:
 
 def empty() -> Response:
     return twiml(VoiceResponse())
+
+
+def answer_errors_with(bp, answer, consequence: str) -> None:
+    """Register on ``bp`` the handler of unexpected errors: HTTP errors (a 403) pass as they
+    are; anything else is logged and answered with ``answer()``, TwiML the person on the line
+    can follow, never Twilio's "an application error has occurred"."""
+    import logging
+
+    from flask import request
+    from werkzeug.exceptions import HTTPException
+
+    log = logging.getLogger(bp.import_name)
+
+    def unexpected_error(exc):
+        if isinstance(exc, HTTPException):
+            return exc
+        log.exception("error in %s; %s", request.path, consequence)
+        return answer()
+
+    bp.register_error_handler(Exception, unexpected_error)

@@ -19,7 +19,7 @@ from dispatch import callbacks, disclosures, outbox, pins, verification
 from dispatch.tickets import add_event
 from dispatch.verification import PinResult
 from ivr.signature import require_twilio_signature
-from ivr.twiml import empty, speak, twiml
+from ivr.twiml import answer_errors_with, empty, speak, twiml
 from voice_prompts import speech
 from voice_prompts.verification import spell_secret
 
@@ -331,12 +331,4 @@ def callback_status():
     return empty()
 
 
-@bp.errorhandler(Exception)
-def unexpected_error(exc):
-    """Whatever broke, the caller hears a clear sentence, never an application error."""
-    from werkzeug.exceptions import HTTPException
-
-    if isinstance(exc, HTTPException):
-        return exc
-    log.exception("error in %s; the verification call ends politely", request.path)
-    return _hang_up(VoiceResponse(), "verify_error")
+answer_errors_with(bp, lambda: _hang_up(VoiceResponse(), "verify_error"), "the verification call ends politely")

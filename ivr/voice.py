@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core import hours, phones
 from dispatch import spool, tickets
 from ivr.signature import require_twilio_signature
-from ivr.twiml import empty, speak, twiml
+from ivr.twiml import answer_errors_with, empty, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -366,12 +366,4 @@ def fallback():
     return twiml(response)
 
 
-@bp.errorhandler(Exception)
-def unexpected_error(exc):
-    """Whatever broke, the caller is offered the fallback voicemail instead of an application error."""
-    from werkzeug.exceptions import HTTPException
-
-    if isinstance(exc, HTTPException):
-        return exc
-    log.exception("error in %s; caller sent to the fallback voicemail", request.path)
-    return fallback()
+answer_errors_with(bp, fallback, "caller sent to the fallback voicemail")
