@@ -1,7 +1,9 @@
 """The JSON API, /health and the operator commands."""
-
+import pytest
 
 from tests.support import CLIENT_PHONE
+
+pytestmark = pytest.mark.postgres
 
 
 def _voicemail(stack, box_digits="1"):

@@ -5,6 +5,8 @@ import pytest
 
 from tests.support import CLIENT_PHONE
 
+pytestmark = pytest.mark.postgres
+
 
 def test_greeting_names_the_company_and_every_option(stack):
     call = stack.call()

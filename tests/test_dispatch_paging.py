@@ -15,6 +15,8 @@ from tests.dispatch_support import (ALICE, DAVE, advance, deliver_all, emergency
                                     paging_stack, scheduled, settle)
 from tests.support import config_with
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def paging(tmp_path, redis_url, database_url):

@@ -9,6 +9,8 @@ from dispatch import rotation
 from dispatch.paging_models import OncallOverride
 from tests.support import BASE_CONFIG, config_with
 
+pytestmark = pytest.mark.postgres
+
 NY = ZoneInfo("America/New_York")
 CONFIG = parse_config(BASE_CONFIG)
 

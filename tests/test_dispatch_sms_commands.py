@@ -8,6 +8,8 @@ from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, e
                                     settle)
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def paging(tmp_path, redis_url, database_url):

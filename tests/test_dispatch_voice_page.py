@@ -3,6 +3,8 @@ import pytest
 
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def paged(tmp_path, redis_url, database_url):

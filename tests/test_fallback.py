@@ -1,8 +1,12 @@
 """The Voice Fallback URL works when Redis (and the database) are gone, and loses nothing."""
 from datetime import datetime
 
+import pytest
+
 from dispatch import outbox
 from tests.support import NY, RedisServer, free_port, make_stack
+
+pytestmark = pytest.mark.postgres
 
 
 def test_fallback_takes_a_voicemail_with_redis_down_and_the_page_waits_in_the_outbox(tmp_path, database_url):

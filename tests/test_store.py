@@ -1,7 +1,11 @@
 """The store starts on an older database: added columns are migrated in place."""
 import sqlite3
 
+import pytest
+
 from core.db import Store
+
+pytestmark = pytest.mark.postgres
 
 
 def test_a_column_added_since_the_database_was_made_is_added_at_start_up(tmp_path):

@@ -1,10 +1,14 @@
 """The dual callback: who is called, how often, and webhooks that must not be believed."""
 from __future__ import annotations
 
+import pytest
+
 from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
 from tests.support import SUPPORT_NUMBER
 from tests.verification_helpers import (ANN, ANN_DESK, ANN_PIN, BEN, GIL, STRANGER, contact, events,
                                         reach_pin_prompt, run_callbacks, seed, verification_tickets)
+
+pytestmark = pytest.mark.postgres
 
 
 def _ask_for_callback(stack, from_: str, keyed: str | None = None):

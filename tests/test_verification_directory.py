@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+import pytest
+
 from core.models import Contact
 from tests.support import config_with, make_stack
 from tests.verification_helpers import ANN, BEN, contact, seed
+
+pytestmark = pytest.mark.postgres
 
 
 def _import(stack, tmp_path, text: str):

@@ -3,8 +3,12 @@ and answers that never tell whether a contact exists."""
 from __future__ import annotations
 
 
+import pytest
+
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
                                         run_callbacks, seed, verification_tickets)
+
+pytestmark = pytest.mark.postgres
 
 
 def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):

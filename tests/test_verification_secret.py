@@ -17,6 +17,8 @@ from tests.support import make_stack
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, contact_id, events, reach_pin_prompt, run_callbacks,
                                         seed, verification_tickets)
 
+pytestmark = pytest.mark.postgres
+
 SECRET = "Dx7!kQ-Zebra42"
 SPELLED = ["capital D as in Delta", "lower-case X as in X-ray", "digit 7", "symbol exclamation mark",
            "lower-case K as in Kilo", "capital Q as in Quebec", "symbol dash", "capital Z as in Zulu",

@@ -6,6 +6,8 @@ import pytest
 from dispatch import directory
 from tests.support import CLIENT_PHONE
 
+pytestmark = pytest.mark.postgres
+
 
 def _emergency_call(stack, from_=CLIENT_PHONE):
     stack.at(2026, 11, 25, 23, 0)
