@@ -127,5 +127,25 @@ def _sqlite_begin_immediate(conn):
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def locking(model) -> dict:
+    """Row-lock arguments for a read that decides a write: ``select(...).with_for_update(**locking(M))``.
+
+    SQLite needs none: every transaction here begins IMMEDIATE (see above), so it holds
+    the database's one write lock from its first read. PostgreSQL runs transactions side
+    by side, so a read-check-write (is the ticket still new? is this status later than
+    the page's?) must lock the row it read, or two processes both pass the check and
+    both write. FOR NO KEY UPDATE, the lock an UPDATE takes anyway, queues only others
+    who lock or update the row: inserting a row that refers to it (a timeline event, a
+    page) is not held up. ``of`` keeps joined eager loads out of the lock.
+    """
+    return {"key_share": True, "of": model}
+
+
+def get_locked(session, model, ident):
+    """``session.get`` with the row locked until the transaction ends (see :func:`locking`),
+    re-read even if the session already holds it."""
+    return session.get(model, ident, with_for_update=locking(model), populate_existing=True)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

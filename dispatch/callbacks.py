@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from core.db import get_locked, locking
 from core.models import ContactPhone
 from dispatch import outbox
 from dispatch.carrier import DeliveryError
@@ -78,7 +79,7 @@ def place(runtime, callback_id: int) -> None:
     callback is placed, and it is marked ``placing`` before the carrier is asked."""
     store = runtime.store
     with store.transaction() as session:
-        callback = session.get(Callback, callback_id)
+        callback = get_locked(session, Callback, callback_id)  # a duplicate job waits, then finds it placing
         if callback is None or callback.status != "requested":
             return
         now = runtime.now()
@@ -110,7 +111,11 @@ def place(runtime, callback_id: int) -> None:
 
 
 def by_token(session, token: str) -> Callback | None:
-    return session.scalar(select(Callback).where(Callback.token_hash == digest(token))) if token else None
+    """The callback of ``token``, locked: its webhooks move it step by step, one at a time."""
+    if not token:
+        return None
+    return session.scalar(select(Callback).where(Callback.token_hash == digest(token))
+                          .with_for_update(**locking(Callback)))
 
 
 def admit(session, runtime, token: str, call_sid: str, steps: tuple[str, ...], fresh: bool = True) -> Callback:

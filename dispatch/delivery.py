@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from core.db import get_locked
 from core.models import Ticket
 from dispatch import timers
 from dispatch.carrier import DeliveryError, Sent
@@ -116,7 +117,7 @@ def _adopt_existing(runtime, page: Page) -> bool:
 def record_sent(runtime, page_id: int, sent: Sent, adopted: bool = False) -> None:
     now = runtime.now()
     with runtime.store.transaction() as session:
-        page = session.get(Page, page_id)
+        page = get_locked(session, Page, page_id)  # a status callback may be folding in right now
         ticket = session.get(Ticket, page.ticket_id)
         page.sid = page.sid or sent.sid
         page.state, page.sent_at, page.error = "sent", now, None
@@ -131,7 +132,7 @@ def _failed_attempt(runtime, page: Page, exc: DeliveryError, now) -> None:
     retryable = not exc.permanent and page.attempts <= len(RETRY_SECONDS) and not (
         unanswered and page.channel == "voice")
     with runtime.store.transaction() as session:
-        row = session.get(Page, page.id)
+        row = get_locked(session, Page, page.id)
         ticket = session.get(Ticket, page.ticket_id)
         row.error = exc.detail[:300]
         if retryable:
@@ -168,7 +169,9 @@ def update_status(runtime, page_id: int, sid: str | None, status: str, *, error_
     now = runtime.now()
     escalate = False
     with runtime.store.transaction() as session:
-        page = session.get(Page, page_id)
+        # Locked: Twilio sends "sent" and "delivered" close together; compared unlocked, the
+        # later status could be overwritten by the earlier one, and each noted twice.
+        page = get_locked(session, Page, page_id)
         if page is None or (sid and page.sid and page.sid != sid):
             return
         ticket = session.get(Ticket, page.ticket_id)

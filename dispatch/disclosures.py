@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.db import get_locked, locking
 from dispatch import secrets_box
 from dispatch.tickets import add_event
 from dispatch.verification import VERIFIED_FOR
@@ -83,7 +84,7 @@ def destroy(runtime, disclosure: Disclosure, reason: str, *also_on) -> None:
 def expire_stale(session, runtime, contact_id: int | None = None) -> int:
     """Destroy secrets past their 24 hours, and delivered ones whose call is long over."""
     now = runtime.now()
-    query = select(Disclosure).where(Disclosure.ciphertext.is_not(None))
+    query = select(Disclosure).where(Disclosure.ciphertext.is_not(None)).with_for_update(**locking(Disclosure))
     if contact_id is not None:
         query = query.where(Disclosure.contact_id == contact_id)
     destroyed = 0
@@ -101,9 +102,10 @@ def expire_stale(session, runtime, contact_id: int | None = None) -> int:
 def pending_for(session, runtime, contact_id: int) -> Disclosure | None:
     """The contact's oldest undelivered secret that is still in date (stale ones are destroyed here)."""
     expire_stale(session, runtime, contact_id)
+    # Locked: two callbacks answered at once must not both be read the one secret.
     return session.scalar(select(Disclosure).where(
         Disclosure.contact_id == contact_id, Disclosure.ciphertext.is_not(None), Disclosure.delivered_at.is_(None))
-        .order_by(Disclosure.id).limit(1))
+        .order_by(Disclosure.id).limit(1).with_for_update(**locking(Disclosure)))
 
 
 def deliver(session, runtime, callback: Callback) -> tuple[Disclosure, str] | None:
@@ -126,7 +128,7 @@ def deliver(session, runtime, callback: Callback) -> tuple[Disclosure, str] | No
 
 def repeat(session, runtime, callback: Callback, disclosure_id: int) -> tuple[str, bool] | None:
     """The secret once more on the call it was delivered on; returns (secret, was it the last time)."""
-    disclosure = session.get(Disclosure, disclosure_id)
+    disclosure = get_locked(session, Disclosure, disclosure_id)
     now = runtime.now()
     if (disclosure is None or disclosure.ciphertext is None or disclosure.delivered_call_sid != callback.call_sid
             or callback.verified_at is None or now >= callback.verified_at + VERIFIED_FOR):
@@ -145,5 +147,6 @@ def repeat(session, runtime, callback: Callback, disclosure_id: int) -> tuple[st
 def finish_call(session, runtime, callback: Callback, reason: str) -> None:
     """Destroy whatever was delivered on the callback's call: the person has it, or hung up."""
     for disclosure in session.scalars(select(Disclosure).where(Disclosure.delivered_call_sid == callback.call_sid,
-                                                               Disclosure.ciphertext.is_not(None))):
+                                                               Disclosure.ciphertext.is_not(None))
+                                      .with_for_update(**locking(Disclosure))):
         destroy(runtime, disclosure, reason, callback.ticket)

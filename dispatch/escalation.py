@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.db import get_locked
 from core.models import Ticket
 from dispatch import delivery, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
@@ -62,8 +63,10 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
         now = runtime.now()
         try:
             with runtime.store.transaction() as session:
+                # The ticket first, locked: an ACK committing now must not find this step half-taken
+                # (nor this step miss the ACK), and another worker's advance waits its turn.
+                ticket = get_locked(session, Ticket, ticket_id)
                 escalation = session.get(Escalation, ticket_id)
-                ticket = session.get(Ticket, ticket_id)
                 if ticket is None:
                     log.warning("escalation for ticket %s, which does not exist", ticket_id)
                     return
@@ -174,7 +177,7 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
     """
     now = runtime.now()
     with runtime.store.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
+        ticket = get_locked(session, Ticket, ticket_id)  # two ACKs at once: the second one is "taken"
         if ticket is None:
             return "missing", None
         if ticket.status == "resolved":

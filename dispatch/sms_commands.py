@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 import voice_prompts
 from core import phones
+from core.db import get_locked
 from core.models import Ticket
 from dispatch import escalation, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
@@ -101,7 +102,7 @@ def _escalate(runtime, staff, ticket, _sid) -> str:
     number = format_number(runtime.config.ticket_prefix, ticket.id)
     now = runtime.now()
     with runtime.store.transaction() as session:
-        row = session.get(Ticket, ticket.id)
+        row = get_locked(session, Ticket, ticket.id)  # not interleaved with an ACK or a running step
         if row.status == "resolved":
             return _say("sms_reply_already_resolved", number=number)
         state = session.get(Escalation, ticket.id)

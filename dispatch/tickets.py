@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
+from core.db import locking
 from core.models import Contact, ContactPhone, Ticket, TimelineEvent
 from dispatch import directory, outbox
 
@@ -100,7 +101,9 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
 def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     config, now = runtime.config, runtime.now()
     box = BOXES.get(report.box, BOXES["support"])
-    ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}"))
+    # Locked: a repeated callback waits for this one instead of noting the same change again.
+    ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}")
+                            .with_for_update(**locking(Ticket)))
     created = ticket is None
     if created:
         caller = phones.caller_id(report.caller_raw, config.region)

@@ -20,6 +20,7 @@ from datetime import timedelta
 from enum import Enum
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core import phones
 from core.models import Contact, Ticket
@@ -78,11 +79,18 @@ def identify(session, runtime, vcall: VerificationCall, number: str | None, how:
 
 def guard_for(session, contact_id: int) -> ContactGuard:
     """The contact's guard row, locked for the rest of the transaction."""
-    guard = session.scalar(select(ContactGuard).where(ContactGuard.contact_id == contact_id).with_for_update())
+    query = select(ContactGuard).where(ContactGuard.contact_id == contact_id).with_for_update()
+    guard = session.scalar(query)
     if guard is None:
-        guard = ContactGuard(contact_id=contact_id, consecutive_failures=0)
-        session.add(guard)
-        session.flush()
+        try:
+            # Two calls for this contact may both find no row yet (PostgreSQL lets them read
+            # side by side): the second insert fails, and that call locks the first one's row.
+            with session.begin_nested():
+                guard = ContactGuard(contact_id=contact_id, consecutive_failures=0)
+                session.add(guard)
+                session.flush()
+        except IntegrityError:
+            guard = session.scalar(query)
     return guard
 
 
