@@ -19,6 +19,7 @@ from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
+SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
 
 
 class Base(DeclarativeBase):
@@ -64,30 +65,22 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
+        """Create missing tables and add missing columns, in one transaction.
+
+        Every process does this at start-up, and several start together (gunicorn's
+        workers, the RQ workers, on several hosts). SQLite's IMMEDIATE transaction
+        already lets one at a time in; on PostgreSQL, where DDL is transactional but
+        not exclusive, two processes would both find a table missing and the second
+        CREATE fail, so a transaction-level advisory lock queues them: the later ones
+        find the schema made.
+        """
         for module in MODEL_MODULES:
             importlib.import_module(module)
-        Base.metadata.create_all(self.engine)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """The migrations this project needs so far: columns added to existing tables.
-
-        A new nullable column (or one with a server default) is added in place, so a
-        release that adds one starts on an old database; anything else is refused
-        with a message rather than guessed.
-        """
         with self.engine.begin() as conn:
-            inspector = inspect(conn)
-            for table in Base.metadata.sorted_tables:
-                present = {c["name"] for c in inspector.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name in present:
-                        continue
-                    if not column.nullable and column.server_default is None:
-                        raise RuntimeError(f"database table {table.name} lacks column {column.name}, which "
-                                           "cannot be added automatically; migrate it by hand")
-                    ddl = CreateColumn(column).compile(dialect=self.engine.dialect)
-                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
+            Base.metadata.create_all(conn)
+            _add_missing_columns(conn)
 
     @contextmanager
     def transaction(self):
@@ -104,6 +97,26 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(conn) -> None:
+    """The migrations this project needs so far: columns added to existing tables.
+
+    A new nullable column (or one with a server default) is added in place, so a
+    release that adds one starts on an old database; anything else is refused
+    with a message rather than guessed.
+    """
+    inspector = inspect(conn)
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable and column.server_default is None:
+                raise RuntimeError(f"database table {table.name} lacks column {column.name}, which "
+                                   "cannot be added automatically; migrate it by hand")
+            ddl = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
