@@ -160,5 +160,19 @@ def get_locked(session, model, ident):
     return session.get(model, ident, with_for_update=locking(model), populate_existing=True)
 
 
+def lock_key(session, key: str) -> None:
+    """Queue behind any other transaction that may be creating the row known by ``key``.
+
+    A row lock cannot cover a row that does not exist yet: on PostgreSQL two callbacks
+    of one call would both find no ticket and both insert one; the unique key stops the
+    second, but only after its INSERT took a number from the id sequence, a gap in the
+    ticket numbers callers hear. A transaction-level advisory lock on the key's hash
+    makes the second wait and find the first one's row. SQLite needs nothing (one
+    writer at a time).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

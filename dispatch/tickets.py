@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
-from core.db import locking
+from core.db import lock_key, locking
 from core.models import Contact, ContactPhone, Ticket, TimelineEvent
 from dispatch import directory, outbox
 
@@ -82,8 +82,10 @@ class CallReport:
 def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
     """Create or complete the ticket of ``report.call_sid``; returns (ticket, created).
 
-    A concurrent callback for the same call may insert first; the unique source key
-    then fails ours and the retry finds and completes that ticket instead.
+    Callbacks of one call take their turns (SQLite's write lock, PostgreSQL's lock on
+    the source key), so the later ones find the first one's ticket. Should a concurrent
+    insert slip through anyway, the unique source key fails ours and the retry finds and
+    completes that ticket instead.
     """
     for attempt in range(3):
         try:
@@ -101,14 +103,15 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
 def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     config, now = runtime.config, runtime.now()
     box = BOXES.get(report.box, BOXES["support"])
-    # Locked: a repeated callback waits for this one instead of noting the same change again.
-    ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}")
-                            .with_for_update(**locking(Ticket)))
+    source_key = f"call:{report.call_sid}"
+    # Another callback of this call waits for this one, then finds its ticket (see core.db).
+    lock_key(session, source_key)
+    ticket = session.scalar(select(Ticket).where(Ticket.source_key == source_key).with_for_update(**locking(Ticket)))
     created = ticket is None
     if created:
         caller = phones.caller_id(report.caller_raw, config.region)
         client, contact = directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)
-        ticket = Ticket(source_key=f"call:{report.call_sid}", call_sid=report.call_sid, box=box.name,
+        ticket = Ticket(source_key=source_key, call_sid=report.call_sid, box=box.name,
                         status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
                         caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
                         client=client, contact=contact, created_at=now)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
+from core.db import lock_key
 from core.models import Contact, Ticket
 from dispatch import directory, outbox, pins
 from dispatch.tickets import add_event
@@ -44,6 +45,7 @@ class PinResult(Enum):
 def open_call(session, runtime, call_sid: str, caller_raw: str | None) -> tuple[VerificationCall, bool]:
     """The verification state of this call, with its ``verification`` ticket, made on first use;
     returns (state, whether it was just made)."""
+    lock_key(session, f"verification:{call_sid}")  # a repeated webhook waits, then finds this call's state
     found = session.scalar(select(VerificationCall).where(VerificationCall.call_sid == call_sid))
     if found is not None:
         return found, False

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from dispatch import escalation
 from dispatch.paging_models import Page
+from dispatch.tickets import CallReport, record_call
 from dispatch.verification_models import ContactGuard
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks, new_sid
 from tests.dispatch_support import emergency_voicemail, events, on_call, paging_stack
@@ -165,3 +166,13 @@ def test_an_ack_racing_the_next_escalation_step_is_never_followed_by_it(paging):
     voice_pages = [c for c in paging.fake.calls if c["to"] == people["primary"]]
     steps = sum(len(events(paging.ticket(str(n)), "escalation_step")) for n in range(1, TRIALS + 1))
     assert len(voice_pages) == steps - TRIALS  # a voice page only for a step that ran before its ACK
+
+
+def test_callbacks_racing_to_open_a_call_s_ticket_make_one_with_the_next_number(stack):
+    # The <Record> action and the recording status callback often arrive together, before
+    # either has stored the ticket: one ticket per call, and no number skipped for the loser.
+    for index in range(TRIALS):
+        report = CallReport(call_sid=new_sid("CA"), box="support", caller_raw=ANN)
+        made = at_once([lambda: record_call(stack.runtime, report) for _ in range(4)])
+        assert {ticket.id for ticket, _ in made} == {index + 1}
+        assert sum(created for _, created in made) == 1
