@@ -1,9 +1,8 @@
 """The directory behind verification: CSV import, contact look-up, and portal PINs."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 import pytest
+from sqlalchemy import select
 
 from core.models import Contact
 from tests.support import config_with, make_stack

@@ -2,7 +2,6 @@
 and answers that never tell whether a contact exists."""
 from __future__ import annotations
 
-
 import pytest
 
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
