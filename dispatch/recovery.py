@@ -17,6 +17,12 @@ worker, every few seconds:
 A page is only taken over once it has been ``sending`` longer than the carrier's
 request timeout plus a margin, so that a live sender whose key went missing (Redis
 restarted empty) has finished its own request by then.
+
+Timers and queued jobs live only in Redis, which can lose them (a restart without
+persistence, the embedded Redis's periodic snapshot). The database still says what
+is owed, so the sweep re-enqueues, once they are overdue, the first page of a P1
+ticket whose policy never began and the next step of every unfinished policy. A
+duplicate is harmless: the jobs' compare-and-set in the database runs each step once.
 """
 from __future__ import annotations
 
@@ -31,9 +37,9 @@ from sqlalchemy import select, update
 
 from core.models import Ticket
 from core.runtime import QUEUE_NAMES
-from dispatch import delivery
-from dispatch.paging_models import Page
-from dispatch.tickets import add_event
+from dispatch import delivery, timers
+from dispatch.paging_models import Escalation, Page
+from dispatch.tickets import add_event, page_job_key
 from dispatch.twilio_adapter import REQUEST_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -41,10 +47,14 @@ log = logging.getLogger(__name__)
 BEAT_SECONDS = 1.0
 ALIVE_TTL_SECONDS = 5  # a worker silent this long is dead
 SENDING_GRACE = timedelta(seconds=REQUEST_TIMEOUT_SECONDS + 5)
+OVERDUE = timedelta(seconds=30)  # a job or timer this late is taken as lost
+
+
+ALIVE_PREFIX, ALIVE_SUFFIX = "ivr:worker:", ":alive"
 
 
 def _alive_key(name: str) -> str:
-    return f"ivr:worker:{name}:alive"
+    return f"{ALIVE_PREFIX}{name}{ALIVE_SUFFIX}"
 
 
 def keep_alive(runtime, name: str, stop: threading.Event) -> None:
@@ -64,6 +74,12 @@ def keep_alive(runtime, name: str, stop: threading.Event) -> None:
 
 def is_alive(runtime, name: str | None) -> bool:
     return bool(name) and bool(runtime.redis.exists(_alive_key(name)))
+
+
+def alive_workers(runtime) -> list[str]:
+    """Names of the workers alive now (what ``/health`` reports)."""
+    keys = (key.decode() for key in runtime.redis.scan_iter(match=_alive_key("*"), count=100))
+    return sorted(key[len(ALIVE_PREFIX):-len(ALIVE_SUFFIX)] for key in keys)
 
 
 def rescue_jobs(runtime) -> int:
@@ -112,3 +128,20 @@ def resume_pages(runtime) -> int:
         page.attempts += 1
         delivery.resume(runtime, page)
     return resumed
+
+
+def sweep_overdue(runtime) -> int:
+    """Re-enqueue the page or step jobs the database says are overdue; returns how many."""
+    late = runtime.now() - OVERDUE
+    with runtime.store.transaction() as session:
+        unstarted = session.scalars(select(Ticket.id).outerjoin(Escalation, Escalation.ticket_id == Ticket.id).where(
+            Ticket.paged_at < late, Ticket.status == "new", Escalation.ticket_id.is_(None))).all()
+        overdue = session.execute(select(Escalation.ticket_id, Escalation.next_position).where(
+            Escalation.finished_at.is_(None), Escalation.next_due_at < late)).all()
+    for ticket_id in unstarted:
+        log.warning("ticket %s: its page job was lost; queued again", ticket_id)
+        timers.now(runtime, "page_ticket", ticket_id, job_id=page_job_key(ticket_id))
+    for ticket_id, position in overdue:
+        log.warning("ticket %s: escalation step %s is overdue (timer lost?); queued now", ticket_id, position)
+        timers.now(runtime, "escalate", ticket_id, position, job_id=f"escalate-{ticket_id}-{position}")
+    return len(unstarted) + len(overdue)

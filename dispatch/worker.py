@@ -27,7 +27,8 @@ def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_
     """Flush the outbox, replay the spool and recover dead workers' jobs and pages until ``stop`` is set;
     survives Redis or database outages."""
     while not stop.is_set():
-        for task in (outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages):
+        for task in (outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages,
+                     recovery.sweep_overdue):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die
@@ -55,13 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     worker = make_worker(runtime, args.name)
     runtime.process_name = worker.name
     stop = threading.Event()
-    threading.Thread(target=recovery.keep_alive, args=(runtime, worker.name, stop), daemon=True,
-                     name="keep-alive").start()
+    alive = threading.Thread(target=recovery.keep_alive, args=(runtime, worker.name, stop), daemon=True,
+                             name="keep-alive")
+    alive.start()
     threading.Thread(target=housekeeping, args=(runtime, stop), daemon=True, name="housekeeping").start()
     try:
         worker.work(burst=args.burst, with_scheduler=True)
     finally:
         stop.set()
+        alive.join(5)  # it removes the liveness key, so /health stops counting this worker at once
     return 0
 
 

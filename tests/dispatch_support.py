@@ -14,7 +14,7 @@ from sqlalchemy import text
 from core.runtime import QUEUE_NAMES
 from core.settings import PROJECT_ROOT
 from dispatch import recovery
-from tests.support import CLIENT_PHONE, make_stack
+from tests.support import CLIENT_PHONE, NY, config_with, make_stack
 
 ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+12705550114"
 
@@ -22,6 +22,13 @@ ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+1270
 def paging_stack(tmp_path, redis_url, database_url, **kwargs):
     """A stack whose callbacks have a public base URL (so pages carry status callbacks and calls TwiML)."""
     return make_stack(tmp_path, redis_url, database_url, public_base_url="http://localhost", **kwargs)
+
+
+def real_time_stack(tmp_path, redis_url, database_url):
+    """A paging stack for tests with worker processes, which run on the real clock: the app's clock starts
+    at the real now, and nothing is in business hours, so extension 501 goes straight to the voicemail."""
+    return paging_stack(tmp_path, redis_url, database_url, config=config_with(hours={"holidays": []}, replace=True),
+                        at=datetime.now(NY))
 
 
 def emergency_voicemail(stack, from_=CLIENT_PHONE, transcript="My server is down, please call me.", seconds=42):

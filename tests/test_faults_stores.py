@@ -2,7 +2,7 @@
 it becomes a ticket, and the page goes out once the store is back. Real worker processes throughout."""
 import pytest
 
-from tests.dispatch_support import (database_held, events, paging_stack, primary_now, start_worker, stop_workers,
+from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
                                     wait_alive, wait_until)
 from tests.support import RedisServer
 
@@ -11,8 +11,7 @@ pytestmark = pytest.mark.postgres
 
 def test_redis_stopped_during_a_call_loses_nothing_and_the_page_leaves_once_it_is_back(tmp_path, database_url):
     redis_server = RedisServer(tmp_path / "redis").start()
-    stack = paging_stack(tmp_path, redis_server.url, database_url)
-    stack.at(2026, 11, 24, 3, 0)
+    stack = real_time_stack(tmp_path, redis_server.url, database_url)
     worker = start_worker(stack, "through-the-outage")
     try:
         wait_alive(stack, "through-the-outage")
@@ -42,8 +41,7 @@ def test_redis_stopped_during_a_call_loses_nothing_and_the_page_leaves_once_it_i
 
 def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_follow(tmp_path, redis_url,
                                                                                     database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)
+    stack = real_time_stack(tmp_path, redis_url, database_url)
     worker = None
     try:
         primary = primary_now(stack)

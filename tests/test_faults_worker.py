@@ -9,7 +9,7 @@ import pytest
 from rq.job import Job
 
 from dispatch.worker import HOUSEKEEPING_SECONDS
-from tests.dispatch_support import (database_held, emergency_voicemail, events, paging_stack, primary_now,
+from tests.dispatch_support import (database_held, emergency_voicemail, events, primary_now, real_time_stack,
                                     start_worker, stop_workers, wait_alive, wait_until)
 
 pytestmark = pytest.mark.postgres
@@ -17,8 +17,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def night(tmp_path, redis_url, database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)  # extension 501 goes straight to the emergency voicemail
+    stack = real_time_stack(tmp_path, redis_url, database_url)
     workers = []
     stack.workers = workers
     yield stack
