@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
+LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock before failing
 MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
 SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
 
@@ -55,9 +56,13 @@ class Store:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"timeout": 5}
+            options["connect_args"] = {"timeout": LOCK_TIMEOUT_SECONDS}
         else:
             options.update(pool_size=5, max_overflow=5, pool_timeout=5)
+        if parsed.get_backend_name() == "postgresql":
+            # Wait for a lock no longer than SQLite's busy_timeout: a webhook must answer within
+            # Twilio's 15 s (a locked store sends a voicemail to the spool), and a job fails and is retried.
+            options["connect_args"] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}"}
         self.engine = create_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -125,7 +130,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

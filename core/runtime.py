@@ -6,6 +6,8 @@ plain functions taking ids, reach it through :func:`current`.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 
 import redis
@@ -30,6 +32,8 @@ class Runtime:
     store: Store
     clock: object = field(default_factory=SystemClock)
     carrier: object = None
+    # Names this process on the pages it sends; a worker uses its RQ worker name (dispatch.recovery).
+    process_name: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     _redis: redis.Redis | None = None
 
     @property

@@ -15,7 +15,9 @@ Errors, per ``DeliveryError``:
   page is delivered at most once, never twice.
 
 A worker killed between claim and send leaves the row ``sending`` (or ``claimed``, when
-a retry timer was lost); ``check``, scheduled at claim time for the delivery deadline,
+a retry timer was lost). Within seconds another worker's housekeeping resumes a
+``sending`` page whose sender is dead (``dispatch.recovery``, then ``resume`` here);
+``check``, scheduled at claim time for the delivery deadline, is the last guard: it
 sends a ``claimed`` page and reconciles a ``sending`` one, or fails it and escalates.
 """
 from __future__ import annotations
@@ -63,7 +65,8 @@ def send(runtime, page_id: int) -> None:
     """Send page ``page_id`` if it is still ``claimed``; otherwise someone else has (or had) it."""
     with runtime.store.transaction() as session:
         won = session.execute(update(Page).where(Page.id == page_id, Page.state == "claimed")
-                              .values(state="sending", attempts=Page.attempts + 1)).rowcount
+                              .values(state="sending", attempts=Page.attempts + 1, sender=runtime.process_name,
+                                      sending_at=runtime.now())).rowcount
         if not won:
             return
         page = session.get(Page, page_id)
@@ -209,14 +212,7 @@ def check(runtime, page_id: int) -> None:
         if page.channel == "sms" and _adopt_existing(runtime, page):
             state = "sent"
         else:
-            with runtime.store.transaction() as session:
-                won = session.execute(update(Page).where(Page.id == page_id, Page.state == "sending")
-                                      .values(state="failed", error="lost: the sending worker stopped")).rowcount
-                if won:
-                    add_event(session.get(Ticket, page.ticket_id), "page_failed", now, staff=page.staff_id,
-                              channel=page.channel, error="the sending worker stopped", permanent=False)
-            if won and page.kind == "page":
-                escalate_after(runtime, page, "lost")
+            _lost(runtime, page, now)
             return
     if state != "sent" or page.channel != "sms" or runtime.settings.public_base_url is None:
         return
@@ -231,3 +227,27 @@ def check(runtime, page_id: int) -> None:
         escalate = stuck and page.kind == "page" and ticket.status == "new"
     if escalate:
         escalate_after(runtime, page, "not delivered by the deadline")
+
+
+def resume(runtime, page: Page) -> None:
+    """Finish a page whose sender died mid-request; this process has just taken it over (still ``sending``).
+
+    An SMS is adopted if the carrier has it, else sent now. A call cannot be matched to
+    an earlier request, so it counts as failed and the policy moves on.
+    """
+    if page.channel == "sms":
+        send_claimed(runtime, page)
+    else:
+        _lost(runtime, page, runtime.now())
+
+
+def _lost(runtime, page: Page, now) -> None:
+    """A ``sending`` page that nobody will finish: fail it and, for a policy step, escalate."""
+    with runtime.store.transaction() as session:
+        won = session.execute(update(Page).where(Page.id == page.id, Page.state == "sending")
+                              .values(state="failed", error="lost: the sending worker stopped")).rowcount
+        if won:
+            add_event(session.get(Ticket, page.ticket_id), "page_failed", now, staff=page.staff_id,
+                      channel=page.channel, error="the sending worker stopped", permanent=False)
+    if won and page.kind == "page":
+        escalate_after(runtime, page, "lost")

@@ -125,7 +125,7 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
                   **({"early_because": early} if early else {}))
         rows = [Page(ticket_id=ticket.id, key=f"final:{p.id}", kind="final", position=position, staff_id=p.id,
                      channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now,
-                     state="sending", attempts=1)
+                     state="sending", attempts=1, sender=runtime.process_name, sending_at=now)
                 for p in people]
     else:
         rounds, index = divmod(position, len(config.escalation))
@@ -133,7 +133,8 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         people = recipients(session, config, step.notify, now)
         body = sms_text.page_body(ticket, prefix, repeat=rounds > 0) if step.channel == "sms" else None
         rows = [Page(ticket_id=ticket.id, key=f"p{position}:{p.id}", kind="page", position=position, staff_id=p.id,
-                     channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1)
+                     channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
+                     sender=runtime.process_name, sending_at=now)
                 for p in people]
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],

@@ -12,6 +12,7 @@ import redis
 from sqlalchemy import select, update
 
 from core.models import OutboxJob
+from dispatch import timers
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
             continue
         try:
             runtime.queue(job.queue).enqueue(job.function, *job.args, job_id=job.job_key,
-                                             description=job.job_key, failure_ttl=7 * 86400)
+                                             description=job.job_key, **timers.JOB_OPTIONS)
             sent += 1
         except (redis.RedisError, OSError) as exc:
             with store.transaction() as session:

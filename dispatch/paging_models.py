@@ -73,3 +73,6 @@ class Page(Base):
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who moved it to ``sending`` and when: a dead sender's page is taken over (dispatch.recovery).
+    sender: Mapped[str | None] = mapped_column(String(120))
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

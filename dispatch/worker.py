@@ -2,7 +2,8 @@
 
 Besides running jobs it keeps two promises of the web app: jobs written to the outbox
 while Redis was down are enqueued once it is back, and voicemails spooled to disk
-while the database was down become tickets once it is back.
+while the database was down become tickets once it is back. And it picks up what
+another worker left when it died mid-job (``dispatch.recovery``).
 """
 from __future__ import annotations
 
@@ -16,20 +17,23 @@ from rq import SimpleWorker
 from core import runtime as runtime_module
 from core.config import ConfigError
 from core.runtime import QUEUE_NAMES
-from dispatch import outbox, spool
+from dispatch import outbox, recovery, spool
 
 log = logging.getLogger("dispatch.worker")
 HOUSEKEEPING_SECONDS = 2.0
 
 
 def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_SECONDS) -> None:
-    """Flush the outbox and replay the spool until ``stop`` is set; survives Redis or database outages."""
+    """Flush the outbox, replay the spool and recover dead workers' jobs and pages until ``stop`` is set;
+    survives Redis or database outages."""
     while not stop.is_set():
-        for task in (outbox.flush, spool.replay):
+        for task in (outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages,
+                     recovery.sweep_overdue):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die
-                log.warning("housekeeping: %s failed; retrying in %.0fs", task.__module__, interval, exc_info=True)
+                log.warning("housekeeping: %s.%s failed; retrying in %.0fs", task.__module__, task.__name__, interval,
+                            exc_info=True)
         stop.wait(interval)
 
 
@@ -49,12 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
+    worker = make_worker(runtime, args.name)
+    runtime.process_name = worker.name
     stop = threading.Event()
+    alive = threading.Thread(target=recovery.keep_alive, args=(runtime, worker.name, stop), daemon=True,
+                             name="keep-alive")
+    alive.start()
     threading.Thread(target=housekeeping, args=(runtime, stop), daemon=True, name="housekeeping").start()
     try:
-        make_worker(runtime, args.name).work(burst=args.burst, with_scheduler=True)
+        worker.work(burst=args.burst, with_scheduler=True)
     finally:
         stop.set()
+        alive.join(5)  # it removes the liveness key, so /health stops counting this worker at once
     return 0
 
 

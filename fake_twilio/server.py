@@ -4,7 +4,8 @@ Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client the
 creates messages and calls here. It checks Basic auth and the ``To`` number like
 Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
 sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
-a permanent error code, a hang, or a dropped connection.
+a permanent error code, a hang, or a dropped connection, before the message or call is
+created or after (Twilio created it, but the answer never reached the client).
 """
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ class FakeTwilio:
     # -- faults -------------------------------------------------------------------
     def fail_next(self, *faults) -> None:
         """Queue faults for the next create requests, one each: 500, 429, ("error", 400, 21211),
-        ("hang", seconds), or "drop" (close the connection without an answer)."""
+        ("hang", seconds), or "drop" (close the connection without an answer); "accept_then_drop"
+        or ("accept_then_hang", seconds) create the message or call first, then do the same."""
         with self._lock:
             self._faults.extend(faults)
 
@@ -166,7 +168,8 @@ class FakeTwilio:
         self.request_times.append(time.time())
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
-        if fault is not None and self._apply_fault(http, fault):
+        after = _fault_after_create(fault)
+        if fault is not None and after is None and self._apply_fault(http, fault):
             return
         to = form.get("To", "")
         if not _valid_number(to):
@@ -184,16 +187,24 @@ class FakeTwilio:
                        "num_segments": segments, "encoding": encoding, "at": time.time()}
             with self._lock:
                 self.messages.append(message)
-            return self._reply(http, 201, self._message_json(message))
+            return self._created(http, self._message_json(message), after)
         call = {"sid": new_sid("CA"), "to": to, "from": form.get("From"), "url": form.get("Url"),
                 "twiml": form.get("Twiml"), "status": "queued", "status_callback": form.get("StatusCallback"),
                 "machine_detection": form.get("MachineDetection"), "timeout": form.get("Timeout"),
                 "at": time.time()}
         with self._lock:
             self.calls.append(call)
-        return self._reply(http, 201, {"sid": call["sid"], "account_sid": self.account_sid, "to": to,
-                                       "from": call["from"], "status": "queued", "direction": "outbound-api",
-                                       "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"})
+        return self._created(http, {"sid": call["sid"], "account_sid": self.account_sid, "to": to,
+                                    "from": call["from"], "status": "queued", "direction": "outbound-api",
+                                    "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"},
+                             after)
+
+    def _created(self, http, payload: dict, lost_answer) -> None:
+        """201 with ``payload``, unless the answer is to be lost (``lost_answer``: "drop" or ("hang", s))."""
+        if lost_answer is None:
+            self._reply(http, 201, payload)
+        else:
+            self._apply_fault(http, lost_answer)
 
     def _apply_fault(self, http, fault) -> bool:
         if fault == 500:
@@ -237,6 +248,15 @@ class FakeTwilio:
         http.send_header("Content-Length", str(len(data)))
         http.end_headers()
         http.wfile.write(data)
+
+
+def _fault_after_create(fault):
+    """The fault to apply in place of the answer, for the "accept_then_…" kinds; else None."""
+    if fault == "accept_then_drop":
+        return "drop"
+    if isinstance(fault, tuple) and fault[0] == "accept_then_hang":
+        return ("hang", fault[1])
+    return None
 
 
 def _valid_number(value: str) -> bool:

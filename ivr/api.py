@@ -3,21 +3,18 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime, timedelta, timezone
 
 import redis
 from flask import Blueprint, abort, current_app, jsonify, request
-from rq import Worker
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.models import Ticket
-from dispatch import tickets
+from dispatch import recovery, tickets
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__)
-WORKER_HEARTBEAT_STALE = timedelta(seconds=90)
 
 
 def _runtime():
@@ -77,7 +74,9 @@ def show_ticket(number: str):
 
 @bp.get("/health")
 def health():
-    """Liveness of Redis, the database and the workers; 200 with what is up and what is not."""
+    """Liveness of Redis, the database and the workers; 200 with what is up and what is not.
+
+    A worker counts while its liveness key (refreshed every second, busy or idle) lives."""
     runtime = _runtime()
     report = {"redis": "ok", "database": "ok", "workers": 0}
     try:
@@ -86,10 +85,7 @@ def health():
         report["database"] = "down"
     try:
         runtime.redis.ping()
-        now = datetime.now(timezone.utc)  # heartbeats are real time, whatever clock the app runs on
-        alive = [w for w in Worker.all(connection=runtime.redis)
-                 if w.last_heartbeat and now - w.last_heartbeat.replace(tzinfo=now.tzinfo) < WORKER_HEARTBEAT_STALE]
-        report["workers"] = len(alive)
+        report["workers"] = len(recovery.alive_workers(runtime))
     except (redis.RedisError, OSError):
         report["redis"] = "down"
     report["status"] = "ok" if report["redis"] == report["database"] == "ok" and report["workers"] else "degraded"

@@ -1,10 +1,20 @@
 """Helpers of the dispatcher tests: an emergency voicemail, and time moved on with RQ's own registries."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
 from rq.job import Job
+from sqlalchemy import text
 
 from core.runtime import QUEUE_NAMES
-from tests.support import CLIENT_PHONE, make_stack
+from core.settings import PROJECT_ROOT
+from dispatch import recovery
+from tests.support import CLIENT_PHONE, NY, config_with, make_stack
 
 ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+12705550114"
 
@@ -12,6 +22,13 @@ ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+1270
 def paging_stack(tmp_path, redis_url, database_url, **kwargs):
     """A stack whose callbacks have a public base URL (so pages carry status callbacks and calls TwiML)."""
     return make_stack(tmp_path, redis_url, database_url, public_base_url="http://localhost", **kwargs)
+
+
+def real_time_stack(tmp_path, redis_url, database_url):
+    """A paging stack for tests with worker processes, which run on the real clock: the app's clock starts
+    at the real now, and nothing is in business hours, so extension 501 goes straight to the voicemail."""
+    return paging_stack(tmp_path, redis_url, database_url, config=config_with(hours={"holidays": []}, replace=True),
+                        at=datetime.now(NY))
 
 
 def emergency_voicemail(stack, from_=CLIENT_PHONE, transcript="My server is down, please call me.", seconds=42):
@@ -82,3 +99,59 @@ def deliver_all(stack, status="delivered") -> None:
 
 def events(ticket: dict, name: str) -> list[dict]:
     return [e for e in ticket["timeline"] if e["event"] == name]
+
+
+def start_worker(stack, name: str, burst: bool = False) -> subprocess.Popen:
+    """``python -m dispatch.worker`` as production runs it, on the stack's Redis, database and Twilio stand-in.
+
+    It runs on the real clock, not the stack's: compare with ``primary_now``."""
+    settings = stack.runtime.settings
+    env = {**os.environ, "IVR_CONFIG": str(settings.config_path), "REDIS_URL": settings.redis_url,
+           "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(settings.data_dir),
+           "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
+           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or ""}
+    return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name, *(["--burst"] if burst else [])],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_workers(*workers: subprocess.Popen) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def wait_until(predicate, timeout: float = 30, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def wait_alive(stack, name: str) -> None:
+    """Wait until worker ``name`` is up: its liveness key is in Redis."""
+    wait_until(lambda: recovery.is_alive(stack.runtime, name), 30, f"worker {name} to start")
+
+
+def primary_now(stack) -> str:
+    """The on-call primary's mobile at this real instant (what a worker process pages)."""
+    who = stack.api("/api/oncall", query_string={"at": datetime.now(timezone.utc).isoformat()}).get_json()
+    return who["primary"]["mobile"]
+
+
+@contextmanager
+def database_held(store):
+    """Hold the store's write lock (SQLite) or lock the tickets and escalations tables (PostgreSQL)
+    until the block ends, as a long migration or a stuck process would."""
+    with store.transaction() as session:
+        if store.is_sqlite:
+            session.execute(text("SELECT 1"))  # the transaction began with BEGIN IMMEDIATE: the write lock
+        else:
+            session.execute(text("LOCK TABLE tickets, escalations IN ACCESS EXCLUSIVE MODE"))
+        yield

@@ -84,11 +84,12 @@ def toml_dumps(data: dict) -> str:
     return "\n".join(table("", data)) + "\n"
 
 
-def config_with(**sections) -> dict:
-    """BASE_CONFIG with whole sections or single keys replaced: config_with(menu={"status_digit": "4"})."""
+def config_with(replace: bool = False, **sections) -> dict:
+    """BASE_CONFIG with single keys of sections replaced: config_with(menu={"status_digit": "4"});
+    with ``replace=True``, whole sections."""
     config = copy.deepcopy(BASE_CONFIG)
     for name, patch in sections.items():
-        if isinstance(patch, dict) and isinstance(config.get(name), dict):
+        if isinstance(patch, dict) and isinstance(config.get(name), dict) and not replace:
             config[name].update(patch)
         else:
             config[name] = patch

@@ -1,6 +1,10 @@
 """The JSON API, /health and the operator commands."""
+import time
+
 import pytest
 
+from dispatch import recovery
+from tests.dispatch_support import start_worker, stop_workers, wait_until
 from tests.support import CLIENT_PHONE
 
 pytestmark = pytest.mark.postgres
@@ -51,16 +55,15 @@ def test_health_reports_redis_database_and_workers(stack):
     body = stack.client.get("/health").get_json()
     assert body["redis"] == "ok" and body["database"] == "ok"
     assert body["workers"] == 0 and body["status"] == "degraded"
-    from dispatch.worker import make_worker
-
-    worker = make_worker(stack.runtime, name="health-probe")
-    worker.register_birth()
-    worker.heartbeat()
+    worker = start_worker(stack, "health-probe")
     try:
+        wait_until(lambda: stack.client.get("/health").get_json()["workers"] == 1, 30, "the worker to show")
+        time.sleep(recovery.ALIVE_TTL_SECONDS + 1)  # idle all along: still alive
         body = stack.client.get("/health").get_json()
         assert body["workers"] == 1 and body["status"] == "ok"
     finally:
-        worker.register_death()
+        stop_workers(worker)
+    assert stack.client.get("/health").get_json()["workers"] == 0  # a stopped worker says so at once
 
 
 def test_tickets_list_command_shows_a_table(stack):

@@ -1,8 +1,5 @@
 """Paging end to end: voicemail -> outbox -> RQ -> worker -> the Twilio stand-in, with time driven by the clock."""
 import io
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -10,9 +7,8 @@ from sqlalchemy import update
 
 from dispatch import directory
 from dispatch.paging_models import Page
-from core.settings import PROJECT_ROOT
 from tests.dispatch_support import (ALICE, DAVE, advance, deliver_all, emergency_voicemail, events, on_call,
-                                    paging_stack, scheduled, settle)
+                                    paging_stack, scheduled, settle, start_worker)
 from tests.support import config_with
 
 pytestmark = pytest.mark.postgres
@@ -193,21 +189,14 @@ def test_a_worker_dying_after_the_carrier_accepted_does_not_cause_a_second_messa
     assert [(e["sid"], e.get("adopted")) for e in sent] == [(sms["sid"], None), (sms["sid"], True)]
 
 
-def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(paging, tmp_path):
+def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(paging):
     people = on_call(paging)
     emergency_voicemail(paging)
     queue = paging.runtime.queue("urgent")
     for n in range(6):  # the outbox's job plus copies under other ids, as a bug or a replay would make
         queue.enqueue("dispatch.jobs.page_ticket", 1, job_id=f"copy-{n}")
         queue.enqueue("dispatch.jobs.escalate_now", 1, 0, job_id=f"copy-now-{n}")
-    env = {**os.environ, "IVR_CONFIG": str(paging.runtime.settings.config_path),
-           "REDIS_URL": paging.runtime.settings.redis_url, "DATABASE_URL": paging.runtime.settings.database_url,
-           "TWILIO_ACCOUNT_SID": paging.fake.account_sid, "TWILIO_AUTH_TOKEN": paging.fake.auth_token,
-           "TWILIO_API_BASE_URL": paging.fake.base_url, "PUBLIC_BASE_URL": "http://localhost",
-           "IVR_DATA_DIR": str(tmp_path / "var")}
-    workers = [subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--burst", "--name", f"w{i}"],
-                                cwd=PROJECT_ROOT,
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
+    workers = [start_worker(paging, f"w{i}", burst=True) for i in range(2)]
     for worker in workers:
         assert worker.wait(60) == 0
     assert [m["to"] for m in paging.fake.messages] == [people["primary"]]

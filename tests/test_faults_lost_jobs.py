@@ -1,0 +1,50 @@
+"""Jobs and timers lost from Redis (a restart without persistence, a crash between snapshots): the
+database still says what is owed, and the workers' sweep queues it again once it is overdue."""
+import pytest
+
+from dispatch import recovery
+from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def paging(tmp_path, redis_url, database_url):
+    stack = paging_stack(tmp_path, redis_url, database_url)
+    stack.at(2026, 11, 24, 3, 0)
+    yield stack
+    stack.fake.stop()
+    stack.runtime.store.dispose()
+
+
+def test_a_page_job_lost_from_redis_is_queued_again_once_overdue(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    paging.runtime.redis.flushall()  # Redis restarted empty before a worker took the page job
+    settle(paging)
+    assert paging.fake.messages == []
+    paging.clock.advance(seconds=25)
+    assert recovery.sweep_overdue(paging.runtime) == 0  # late, but not yet taken as lost
+    paging.clock.advance(seconds=6)
+    assert recovery.sweep_overdue(paging.runtime) == 1
+    settle(paging)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"]]
+    assert recovery.sweep_overdue(paging.runtime) == 0  # the policy is running: nothing more is owed
+
+
+def test_a_lost_escalation_timer_still_runs_its_step_and_the_policy_goes_on(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    deliver_all(paging)
+    paging.runtime.redis.flushall()  # every timer gone, the voice step's among them
+    advance(paging, minutes=5)
+    assert paging.fake.calls == []
+    paging.clock.advance(seconds=31)
+    assert recovery.sweep_overdue(paging.runtime) == 1
+    settle(paging)
+    assert [c["to"] for c in paging.fake.calls] == [people["primary"]]
+    advance(paging, minutes=5)  # the step scheduled the next timer again: the secondary at minute 10
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
+    steps = events(paging.ticket("CS-000001"), "escalation_step")
+    assert [(s["step"], s["channel"]) for s in steps] == [(1, "sms"), (2, "voice"), (3, "sms")]

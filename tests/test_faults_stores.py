@@ -1,0 +1,66 @@
+"""Redis stopped, or the database locked, in the middle of a call: the caller still leaves a voicemail,
+it becomes a ticket, and the page goes out once the store is back. Real worker processes throughout."""
+import pytest
+
+from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
+                                    wait_alive, wait_until)
+from tests.support import RedisServer
+
+pytestmark = pytest.mark.postgres
+
+
+def test_redis_stopped_during_a_call_loses_nothing_and_the_page_leaves_once_it_is_back(tmp_path, database_url):
+    redis_server = RedisServer(tmp_path / "redis").start()
+    stack = real_time_stack(tmp_path, redis_server.url, database_url)
+    worker = start_worker(stack, "through-the-outage")
+    try:
+        wait_alive(stack, "through-the-outage")
+        primary = primary_now(stack)
+        call = stack.call()
+        call.press("501")
+        assert call.state == "record"
+        redis_server.stop()  # mid-call, between the menu and the message
+        call.leave_message(seconds=35, transcript="The whole office is offline")
+        call.deliver_callbacks()
+        assert "Your ticket number is C, S, 1" in call.said
+        ticket = stack.ticket("CS-000001")
+        assert (ticket["kind"], ticket["priority"], ticket["transcript"]) == (
+            "emergency_voicemail", "P1", "The whole office is offline")
+        assert stack.fake.messages == []  # nothing could be queued: the page waits in the database's outbox
+        redis_server.start()  # the same port: the worker and the app reconnect by themselves
+        wait_until(lambda: stack.fake.sms_to(primary), 30, "the page once Redis is back")
+        wait_until(lambda: events(stack.ticket("CS-000001"), "page_sent"), 10, "the page to be recorded")
+        assert len(stack.fake.messages) == 1
+        assert worker.poll() is None  # the worker rode out the outage
+    finally:
+        stop_workers(worker)
+        redis_server.stop()
+        stack.fake.stop()
+        stack.runtime.store.dispose()
+
+
+def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_follow(tmp_path, redis_url,
+                                                                                    database_url):
+    stack = real_time_stack(tmp_path, redis_url, database_url)
+    worker = None
+    try:
+        primary = primary_now(stack)
+        call = stack.call()
+        call.press("501")
+        with database_held(stack.runtime.store):  # each webhook waits out the lock timeout, then spools
+            call.leave_message(seconds=50, transcript="Server room is flooding")
+            assert "Your message has been saved" in call.said and call.state == "ended"
+            call.deliver_callbacks()
+        assert stack.tickets() == []
+        worker = start_worker(stack, "after-the-lock")  # its housekeeping replays the spool
+        wait_until(lambda: stack.fake.sms_to(primary), 30, "the page from the replayed voicemail")
+        [ticket] = stack.tickets()
+        assert (ticket["kind"], ticket["priority"], ticket["transcript"], ticket["recording_seconds"]) == (
+            "emergency_voicemail", "P1", "Server room is flooding", 50)
+        assert ticket["recording_url"]
+        assert len(stack.fake.messages) == 1
+    finally:
+        if worker:
+            stop_workers(worker)
+        stack.fake.stop()
+        stack.runtime.store.dispose()
