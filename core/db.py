@@ -19,6 +19,18 @@ from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
+MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every supported database (PostgreSQL's int4)
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id named in a URL (``?page=12``), or None for anything that cannot be one: not a
+    number, not positive, or beyond the column's range, which the driver would refuse with an
+    error (SQLite's OverflowError) instead of simply finding no row."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
 
 
 class Base(DeclarativeBase):
