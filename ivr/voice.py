@@ -8,6 +8,7 @@ Every answer ends in something the caller hears and a way forward.
 from __future__ import annotations
 
 import logging
+import re
 
 import redis
 from flask import Blueprint, current_app, request, url_for
@@ -229,6 +230,13 @@ def _report(box: str, **fields) -> tickets.CallReport:
     return tickets.CallReport(call_sid=_call_sid(), box=box, caller_raw=form.get("From"), **fields)
 
 
+def _recording_url() -> str | None:
+    """Twilio's URL of the recording, kept only if it is one: a technician's voice page plays it
+    in a ``<Play>``, and anything else there is invalid TwiML."""
+    url = (request.form.get("RecordingUrl") or "").strip()
+    return url if re.fullmatch(r"https?://[^\s<>]+", url) else None
+
+
 def _seconds(value: str | None) -> int | None:
     try:
         return max(0, min(86400, int(value))) if value not in (None, "") else None
@@ -271,7 +279,7 @@ def recorded():
     """The ``<Record>`` action: the caller is still on the line (unless Digits=hangup)."""
     box, form = _box(), request.form
     ticket = _store(_report(box, recording_sid=form.get("RecordingSid") or None,
-                            recording_url=form.get("RecordingUrl") or None,
+                            recording_url=_recording_url(),
                             recording_seconds=_seconds(form.get("RecordingDuration"))))
     return twiml(_goodbye(VoiceResponse(), ticket, box, "ticket_opened"))
 
@@ -289,7 +297,7 @@ def no_message():
 def recording_status():
     form = request.form
     _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
-                    recording_url=form.get("RecordingUrl") or None,
+                    recording_url=_recording_url(),
                     recording_seconds=_seconds(form.get("RecordingDuration")),
                     recording_status=(form.get("RecordingStatus") or "completed")[:20]))
     return empty()
@@ -299,7 +307,7 @@ def recording_status():
 def transcription():
     form = request.form
     _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
-                   recording_url=form.get("RecordingUrl") or None,
+                   recording_url=_recording_url(),
                    transcript=form.get("TranscriptionText") or None,
                    transcript_status=(form.get("TranscriptionStatus") or "")[:20] or None))
     return empty()

@@ -19,7 +19,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -32,6 +32,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
 from core.models import Ticket, TimelineEvent
+from dispatch.paging_models import Page
 from dispatch.tickets import BOXES
 from fake_twilio.phone import ACCOUNT_SID, CallError, PhoneCall, new_sid
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, on_call, settle
@@ -69,8 +70,16 @@ ODD = ["", " ", "\x00", "\x00" * 3, "\r\n", "\t", "🚨🔥", "Ωmega", "Ünïc�
 
 def one_of_values(*known, regexes=()) -> st.SearchStrategy[str]:
     """Known interesting values, shaped values, and then anything: odd characters, any Unicode, huge."""
-    return st.one_of(st.sampled_from(list(known) + ODD), *[st.from_regex(r, fullmatch=True) for r in regexes],
-                     TEXT, HUGE)
+    return st.one_of(st.sampled_from(known or ODD), st.sampled_from(ODD),
+                     *[st.from_regex(r, fullmatch=True) for r in regexes], TEXT, HUGE)
+
+
+def keys(*weighted: tuple[str, int], junk: str) -> st.SearchStrategy[str | None]:
+    """What a person keys at a <Gather>: mostly what the flow asks for (each key as often as its
+    weight), sometimes silence (None) or any keys at all. Junk alone would rarely get past
+    the first prompt."""
+    pool = st.sampled_from([key for key, weight in weighted for _ in range(weight)])
+    return st.one_of(pool, pool, st.none(), st.from_regex(junk, fullmatch=True))
 
 
 def statuses(*valid) -> st.SearchStrategy[str]:
@@ -84,10 +93,9 @@ CALLERS = one_of_values(
     "Unknown", "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253", "client:alice",
     "sip:alice@example.com", "١٢٧٠٥٥٥٠١٩٩",
     regexes=(r"\+[1-9][0-9]{6,14}", r"[0-9 ()+-]{1,20}"))
-DIGITS = one_of_values(
-    "1", "2", "3", "4", "5", "6", "9", "0", "501", "50", "5011", "*", "#", "*#", "**", "1#", "hangup", " 1 ",
-    "123", "000001", "1", "2705550150", "12705550150", ANN_PIN, "1111", "CS-000001", "١", "５０１",
-    regexes=(r"[0-9*#]{0,30}",))
+DIGITS = st.one_of(st.sampled_from(["1", "2", "3", "501", "4", "6", "9", "1", ANN_PIN, "1"]), one_of_values(
+    "5", "0", "50", "5011", "*", "#", "*#", "**", "1#", "hangup", " 1 ", "123", "000001", "2705550150",
+    "12705550150", "1111", "CS-000001", "١", "５０１", regexes=(r"[0-9*#]{0,30}",)))
 DURATIONS = st.one_of(st.integers(-10**12, 10**12).map(str), one_of_values(
     "0", "-1", "1", "3", "5", "42", "120", "600", "86401", "1e3", "12.5", " 42 ", "4_2", "٤٢", "NaN", "9" * 5000))
 URLS = one_of_values(
@@ -138,8 +146,10 @@ QUERY = st.fixed_dictionaries({}, optional={
     "attempt": NUMBERS, "silences": NUMBERS, "w": NUMBERS, "d": NUMBERS,
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "heard": one_of_values("nothing"),
-    "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
-    "t": st.one_of(st.sampled_from([Seeded("ann_token"), Seeded("ben_token")]), one_of_values("0" * 43)),
+    "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
+                      st.sampled_from([Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
+    "t": st.one_of(st.sampled_from([Seeded("ann_token"), Seeded("ben_token")]), st.just(Seeded("ann_token")),
+                   one_of_values("0" * 43)),
 })
 INSTANTS = st.sampled_from([
     datetime(2026, 11, 24, 10, 0, tzinfo=NY),   # a Tuesday, open
@@ -235,8 +245,21 @@ class ExceptionLog(logging.Handler):
 class World:
     """The seeded stack, what seeding made, and the exceptions logged during the last request."""
 
-    def __init__(self, stack, seeded: dict, errors: ExceptionLog):
-        self.stack, self.seeded, self.errors = stack, seeded, errors
+    def __init__(self, stack, seeded: dict, errors: ExceptionLog, contacts: dict):
+        self.stack, self.seeded, self.errors, self.contacts = stack, seeded, errors, contacts
+        self.nights = 0
+
+    def next_night(self) -> datetime:
+        """3 AM on a night after every earlier one: the office is closed, and the hourly callback
+        limit and the escalation timers of earlier examples are behind us."""
+        self.nights += 1
+        night = datetime(2027, 1, 4, 3, 0, tzinfo=NY) + timedelta(days=self.nights)
+        self.stack.clock.set(night)
+        return night
+
+    def page_ticket(self, page_id: int) -> int:
+        with self.stack.runtime.store.transaction() as session:
+            return session.get(Page, page_id).ticket_id
 
     def __repr__(self):
         return "World(...)"  # keeps hypothesis' falsifying examples readable
@@ -323,7 +346,7 @@ def world(tmp_path_factory, redis_server):
             "ben_callback_sid": by_number[BEN]["sid"],
         }
         assert errors.records == [], "seeding the stack logged an exception"
-        yield World(stack=stack, seeded=seeded, errors=errors)
+        yield World(stack=stack, seeded=seeded, errors=errors, contacts=contacts)
     finally:
         logging.getLogger().removeHandler(errors)
         stack.fake.stop()
@@ -442,23 +465,149 @@ def test_every_twilio_facing_route_is_covered(world):
 
 
 @PROPERTY
-@given(transcript=TRANSCRIPTS, answered_by=statuses("human", "machine_start", "fax"))
-@example(transcript="\x00", answered_by="human")  # was: a NUL in <Say>, so the page was not XML
-@example(transcript="line one\x0bline two", answered_by="human")
-def test_whatever_a_transcription_says_the_voice_page_reading_it_is_valid_twiml(world, transcript, answered_by):
-    """The technician's voice page reads the caller's transcript aloud; any text Twilio's
-    recogniser returns must still make a valid, speakable page. (First in the module, while
-    ticket 1 is still new and its page still reads the transcript.)"""
+@given(transcript=TRANSCRIPTS, recording_url=URLS, answered_by=statuses("human", "machine_start", "fax"),
+       key=st.sampled_from(["1", "*", "0", "#"]))
+@example(transcript="\x00", recording_url="", answered_by="human", key="*")  # was: a NUL in <Say>: not XML
+@example(transcript="line one\x0bline two", recording_url="", answered_by="human", key="*")
+@example(transcript="", recording_url="not a url", answered_by="human", key="1")  # was: <Play>not a url</Play>
+def test_whatever_the_recording_callbacks_say_the_voice_page_reading_them_is_valid_twiml(
+        world, transcript, recording_url, answered_by, key):
+    """The technician's voice page reads the caller's transcript aloud and plays the recording
+    on 1: whatever Twilio's recording and transcription callbacks carried, the page and its
+    keys answer valid TwiML, and nothing the callbacks said is lost. (First in the module,
+    while ticket 1 is still new and its page still reads them; the keys tried here leave it so.)"""
     call_sid = world.seeded["emergency_sid"]
-    response, _, _, crashes = world.post("/voice/transcription", {"box": "emergency"}, {
-        "CallSid": call_sid, "TranscriptionText": transcript, "TranscriptionStatus": "completed",
-        "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID})
-    assert response.status_code == 200 and not crashes, crashes
+    for path, params in (("/voice/recording-status", {
+            "RecordingSid": new_sid("RE"), "RecordingUrl": recording_url, "RecordingStatus": "completed",
+            "RecordingDuration": "42"}), ("/voice/transcription", {
+            "TranscriptionText": transcript, "TranscriptionStatus": "completed"})):
+        response, _, _, crashes = world.post(path, {"box": "emergency"}, {
+            "CallSid": call_sid, "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID, **params})
+        assert response.status_code == 200 and not crashes, crashes
     [ticket] = world.tickets_of_call(call_sid)
     assert ticket["transcript"] == transcript[:20000] if transcript else ticket["transcript"], "transcript lost"
     params = {"CallSid": world.seeded["page_call_sid"], "AnsweredBy": answered_by, "Direction": "outbound-api"}
     response, url, params, crashes = world.post("/voice/page", {"page": Seeded("voice_page")}, params)
     check_voice_answer(world, ENDPOINT["/voice/page"], url, params, response, crashes)
+    response, url, params, crashes = world.post("/voice/page/key", {"page": Seeded("voice_page")},
+                                                {**params, "Digits": key})
+    check_voice_answer(world, ENDPOINT["/voice/page/key"], url, params, response, crashes)
+
+
+CALLBACK_KEYS = keys(("1", 4), (ANN_PIN + "#", 3), ("9", 2), ("2", 1), ("*", 1), ("#", 1), ("1111#", 2),
+                     (ANN_PIN, 1), junk=r"[0-9*#]{1,8}")
+# Accept the call, give the PIN, hear the secret again, say it is written down: the first
+# steps of this, then anything, so that examples reach every step of the callback.
+CALLBACK_SCRIPTS = st.builds(lambda right, then: ["1", ANN_PIN + "#", "1", "9"][:right] + then,
+                             st.integers(0, 4), st.lists(CALLBACK_KEYS, max_size=4))
+
+
+@settings(PROPERTY, max_examples=10)
+@given(who=st.sampled_from([ANN, BEN]), answered_by=statuses("human", "machine_start", "fax", "unknown"),
+       keys=CALLBACK_SCRIPTS, forge_at=st.one_of(st.none(), st.integers(0, 5)),
+       with_secret=st.booleans())
+def test_a_dual_callback_answered_with_any_keys_reads_a_secret_only_after_the_pin(world, who, answered_by, keys,
+                                                                                  forge_at, with_secret):
+    """A fresh dual callback, answered by a person or a machine pressing anything, perhaps with a
+    forged webhook (the callback's token under another CallSid) in the middle. Every answer
+    is TwiML the call can follow and ends with a spoken goodbye; a one-time secret is read
+    only after 1 and the right PIN, and it does not outlive the call."""
+    stack = world.stack
+    world.next_night()
+    disclosure = None
+    if with_secret:
+        created = stack.api("/api/disclosures", method="POST",
+                            json={"contact_id": world.contacts["ann"], "secret": "Xy7!"})
+        assert created.status_code == 201
+        disclosure = created.get_json()["id"]
+    before = len(stack.fake.calls)
+    reach_pin_prompt(stack, who).press("*")
+    settle(stack)
+    [placed] = [c for c in stack.fake.calls[before:] if urlsplit(c["url"]).path == "/verification/callback"]
+    assert placed["to"] == who
+    world.errors.records.clear()
+    pressed = []
+    try:
+        phone = stack.fake.answer_call(placed["sid"], answered_by=answered_by)
+        for step, key in enumerate(keys):
+            if step == forge_at:
+                response, url, sent, crashes = world.post(urlsplit(placed["url"]).path + "?" + urlsplit(
+                    placed["url"]).query, {}, {"CallSid": new_sid("CA"), "AnsweredBy": "human", "Digits": "1"})
+                check_voice_answer(world, ENDPOINT["/verification/callback"], url, sent, response, crashes)
+            if phone.state != "gather":
+                break
+            pressed.append(key)
+            phone.press(key) if key else phone.wait()
+    except CallError as exc:
+        raise AssertionError(f"the callback could not go on: {exc}") from None
+    assert not world.errors.records, [r.getMessage() for r in world.errors.records]
+    _assert_walk_documents(world, phone, silent_end=False)
+    heard_secret = "one-time message" in phone.transcript
+    if heard_secret:  # only Ann has a secret waiting, and only her PIN opens it
+        assert who == ANN and any(k and k.split("#")[0] == ANN_PIN for k in pressed), (pressed, phone.transcript)
+    if who == ANN and with_secret and pressed[:2] == ["1", ANN_PIN + "#"] and not _machine(
+            {"AnsweredBy": answered_by}) and (forge_at is None or forge_at >= 2):
+        assert heard_secret, f"Ann verified but was not read her message: {phone.transcript!r}"
+    phone.hang_up()
+    if disclosure is not None:
+        status = stack.api(f"/api/disclosures/{disclosure}").get_json()["status"]
+        assert status != "delivering", "a secret outlived the call it was read on"
+
+
+TECHNICIAN_KEYS = keys(("4", 2), ("6", 2), ("1", 2), ("*", 2), ("9", 1), ("#", 1), ("44", 1), ("64", 1),
+                       junk=r"[0-9*#]{1,4}")
+
+
+@settings(PROPERTY, max_examples=8)
+@given(answered_by=statuses("human", "machine_start", "machine_end_beep", "fax", "unknown"),
+       keys=st.lists(TECHNICIAN_KEYS, max_size=5), transcript=TRANSCRIPTS.filter(lambda t: len(t) < 3000),
+       acknowledged_by_sms=st.booleans())
+def test_a_technician_answering_a_voice_page_with_any_keys(world, answered_by, keys, transcript,
+                                                           acknowledged_by_sms):
+    """A fresh emergency, escalated to the voice page, answered by a person or a machine that
+    presses anything. Every answer is TwiML the call can follow, the call ends with a spoken
+    reason (silently only for a machine), and the ticket's status is decided by the keys alone:
+    4 acknowledges, 6 resolves, a machine or any other key changes nothing."""
+    stack = world.stack
+    world.next_night()
+    call = emergency_voicemail(stack, transcript=transcript)
+    [ticket] = world.tickets_of_call(call.call_sid)
+    settle(stack)
+    deliver_all(stack)
+    advance(stack, minutes=5)
+    [page_call] = [c for c in stack.fake.calls if urlsplit(c["url"]).path == "/voice/page"
+                   and world.page_ticket(int(_query_value(c["url"], "page"))) == ticket["id"]]
+    if acknowledged_by_sms:  # another technician takes it while the phone rings
+        assert stack.fake.sms_from(on_call(stack)["secondary"], f"ACK {ticket['id']}", SUPPORT_NUMBER)[0] == 200
+    world.errors.records.clear()
+    expected = "acknowledged" if acknowledged_by_sms else "new"
+    try:
+        phone = stack.fake.answer_call(page_call["sid"], answered_by=answered_by)
+        for key in keys:
+            if phone.state != "gather":
+                break
+            if key and key[0] in "46":  # numDigits=1: only the first key counts
+                expected = "resolved" if key[0] == "6" else "acknowledged"
+            phone.press(key) if key else phone.wait()
+    except CallError as exc:
+        raise AssertionError(f"the page could not go on: {exc}") from None
+    assert not world.errors.records, [r.getMessage() for r in world.errors.records]
+    _assert_walk_documents(world, phone, silent_end=_machine({"AnsweredBy": answered_by}))
+    status = stack.ticket(str(ticket["id"]))["status"]
+    assert status == expected, (status, expected, keys, phone.transcript)
+    # The technician closes it, so its escalation does not go on paging through later examples.
+    assert stack.fake.sms_from(on_call(stack)["primary"], f"RES {ticket['id']}", SUPPORT_NUMBER)[0] == 200
+
+
+def _assert_walk_documents(world: World, phone: PhoneCall, silent_end: bool) -> None:
+    """Every document the call fetched is valid TwiML, and an ended call ended on a <Hangup>
+    that comes after something said (or silently, where ``silent_end``)."""
+    for document in phone.documents:
+        assert_valid_voice_twiml(world.app, BASE + "/voice/incoming", parse_twiml(document))
+    if phone.state == "ended" and phone.documents:
+        last = parse_twiml(phone.documents[-1])
+        assert len(last) and last[-1].tag == "Hangup", f"the call ran off the end: {phone.transcript!r}"
+        assert silent_end or any(node.tag in HEARD for node in last.iter()), "a silent hang-up"
 
 
 @pytest.mark.parametrize("endpoint", VOICE_ENDPOINTS, ids=str)
@@ -611,9 +760,9 @@ class Move:
     dial_status: str  # at a <Dial>: what the desk did
 
 
-MOVES = st.builds(Move, keys=st.one_of(st.none(), st.sampled_from(["1", "2", "3", "501", "*", "9", "1#", "#",
-                                                                   ANN_PIN + "#", "1111#", "2705550150#", "*1"]),
-                                       st.from_regex(r"[0-9*#]{1,12}", fullmatch=True)),
+MOVES = st.builds(Move, keys=keys(("1", 3), ("501", 3), ("2", 2), ("3", 2), ("*", 2), ("9", 1), ("1#", 1),
+                                  ("#", 1), (ANN_PIN + "#", 2), ("1111#", 1), ("2705550150#", 1), ("*1", 1),
+                                  junk=r"[0-9*#]{1,12}"),
                   seconds=st.integers(0, 700), hang_up=st.booleans(),
                   dial_status=st.sampled_from(["completed", "answered", "busy", "no-answer", "failed", "canceled"]))
 
