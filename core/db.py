@@ -73,6 +73,8 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        else:
+            event.listen(self.engine, "before_cursor_execute", _drop_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
@@ -116,6 +118,24 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(item) for item in value)
+    return value
+
+
+def _drop_nul(_conn, _cursor, statement, parameters, _context, _executemany):
+    """PostgreSQL's text cannot hold a NUL (SQLite's can), and Twilio's values are stored as they
+    come: a NUL in a CallSid or a transcript would fail every write and lookup of it, and a
+    spooled voicemail carrying one would stop the spool's replay for good. NULs are dropped
+    from every value sent, so what is written and what is looked up agree."""
+    return statement, _without_nul(parameters)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
