@@ -19,6 +19,7 @@ import importlib
 import logging
 import os
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -294,14 +295,15 @@ class World:
             return (session.scalar(select(func.count()).select_from(Ticket)),
                     session.scalar(select(func.count()).select_from(TimelineEvent)))
 
-    def tickets_of_call(self, call_sid: str) -> list[Ticket]:
+    def tickets_of_call(self, call_sid: str) -> list[dict]:
+        """The call's voicemail or missed-call tickets (a verification ticket has its own key)."""
         with self.stack.runtime.store.transaction() as session:
             found = session.scalars(select(Ticket).where(Ticket.call_sid == call_sid,
                                                          Ticket.kind != "verification")).all()
-            return [_detached(session, t) for t in found]
+            return [_summary(t) for t in found]
 
 
-def _detached(session, ticket: Ticket) -> dict:
+def _summary(ticket: Ticket) -> dict:
     return {"id": ticket.id, "kind": ticket.kind, "priority": ticket.priority, "caller": ticket.caller,
             "recording_sid": ticket.recording_sid, "transcript": ticket.transcript, "box": ticket.box,
             "events": [e.event for e in ticket.timeline]}
@@ -653,7 +655,7 @@ def test_a_signed_voice_webhook_always_gets_valid_twiml_and_never_a_dead_end(wor
 
 def _is_staff(raw: str | None) -> bool:
     """Whether ``raw`` could be read as a staff mobile (in any format): only then may it get an answer."""
-    digits = "".join(ch for ch in raw or "" if ch in "0123456789")
+    digits = "".join(str(unicodedata.decimal(ch)) for ch in raw or "" if ch.isdecimal())
     return any(mobile[2:] in digits for mobile in STAFF_MOBILES)
 
 
