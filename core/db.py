@@ -21,6 +21,18 @@ from sqlalchemy.types import TypeDecorator
 LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock before failing
 MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
 SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
+MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every supported database (PostgreSQL's int4)
+
+
+def parse_id(text: str | None) -> int | None:
+    """A row id named in a URL (``?page=12``), or None for anything that cannot be one: not a
+    number, not positive, or beyond the column's range, which the driver would refuse with an
+    error (SQLite's OverflowError) instead of simply finding no row."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
 
 
 class Base(DeclarativeBase):
@@ -67,6 +79,8 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        else:
+            event.listen(self.engine, "before_cursor_execute", _drop_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
@@ -122,6 +136,24 @@ def _add_missing_columns(conn) -> None:
                                    "cannot be added automatically; migrate it by hand")
             ddl = CreateColumn(column).compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(item) for item in value)
+    return value
+
+
+def _drop_nul(_conn, _cursor, statement, parameters, _context, _executemany):
+    """PostgreSQL's text cannot hold a NUL (SQLite's can), and Twilio's values are stored as they
+    come: a NUL in a CallSid or a transcript would fail every write and lookup of it, and a
+    spooled voicemail carrying one would stop the spool's replay for good. NULs are dropped
+    from every value sent, so what is written and what is looked up agree."""
+    return statement, _without_nul(parameters)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

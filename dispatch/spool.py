@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -26,7 +27,9 @@ def spool_dir(data_dir: Path) -> Path:
 def keep(data_dir: Path, report: CallReport) -> Path:
     folder = spool_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{report.call_sid[:64]}-{uuid.uuid4().hex}.json"
+    # The CallSid only labels the file: whatever it holds ('/', '..', a NUL) must not make the path.
+    label = re.sub(r"[^A-Za-z0-9]", "_", report.call_sid[:64])
+    final = folder / f"{label}-{uuid.uuid4().hex}.json"
     temporary = final.with_suffix(".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(asdict(report), handle)

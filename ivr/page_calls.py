@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from core import phones
+from core.db import parse_id
 from core.models import Ticket
 from dispatch import delivery, escalation
 from dispatch.paging_models import Page
@@ -37,9 +38,8 @@ def _runtime():
 
 def _load(kind: str):
     """(page, ticket) named by ``?page=``, or (None, None)."""
-    try:
-        page_id = int(request.args.get("page", ""))
-    except ValueError:
+    page_id = parse_id(request.args.get("page"))
+    if page_id is None:
         return None, None
     with _runtime().store.transaction() as session:
         page = session.get(Page, page_id)
@@ -156,9 +156,8 @@ def page_key():
 @bp.post("/bridge/status")
 def call_status():
     """Status callback of the calls we place: no-answer, busy, failed or a machine escalates at once."""
-    try:
-        page_id = int(request.args.get("page", ""))
-    except ValueError:
+    page_id = parse_id(request.args.get("page"))
+    if page_id is None:
         return twiml(VoiceResponse())
     form = request.form
     if form.get("CallStatus"):

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from core import phones
+from core.db import parse_id
 from dispatch import delivery, rotation, sms_commands
 from ivr.signature import require_twilio_signature
 
@@ -29,10 +30,7 @@ def _reply(text: str | None) -> Response:
 
 
 def _page_id() -> int | None:
-    try:
-        return int(request.args.get("page", ""))
-    except ValueError:
-        return None
+    return parse_id(request.args.get("page"))
 
 
 @bp.post("/incoming")

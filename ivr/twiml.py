@@ -1,15 +1,25 @@
 """Small helpers over twilio's TwiML builders so every route speaks with the catalogue's voice."""
 from __future__ import annotations
 
+import re
+
 from flask import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
 
 
+# Characters XML 1.0 cannot carry at all, escaped or not; ElementTree writes them as they are.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def speak(node, key: str, **values) -> None:
-    """Add a ``<Say>`` of prompt ``key`` to a response or a ``<Gather>``."""
-    node.say(voice_prompts.say(key, **values), voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+    """Add a ``<Say>`` of prompt ``key`` to a response or a ``<Gather>``.
+
+    Values can come from callers (a transcript read on a voice page): characters that XML
+    cannot carry are dropped, or the whole document would be unreadable to Twilio."""
+    text = NOT_XML.sub("", voice_prompts.say(key, **values))
+    node.say(text, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
 
 
 def twiml(response) -> Response:

@@ -15,6 +15,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
 from core import phones
+from core.db import MAX_ID
 from dispatch import callbacks, disclosures, outbox, pins, verification
 from dispatch.tickets import add_event
 from dispatch.verification import PinResult
@@ -297,13 +298,13 @@ def callback_secret():
         if _digits() != "1":
             disclosures.finish_call(session, runtime, callback, "the person has it")
             return _hang_up(VoiceResponse(), "verify_secret_deleted")
-        again = disclosures.repeat(session, runtime, callback, _int_arg("d", 2**31))
+        again = disclosures.repeat(session, runtime, callback, _int_arg("d", MAX_ID))
         if again is None:
             return _hang_up(VoiceResponse(), "verify_secret_deleted")
         secret, last = again
     response = VoiceResponse()
     if not last:
-        return twiml(_read_secret(response, secret, _int_arg("d", 2**31)))
+        return twiml(_read_secret(response, secret, _int_arg("d", MAX_ID)))
     for phrase in spell_secret(secret):
         response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
         response.pause(length=1)

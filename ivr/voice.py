@@ -8,6 +8,7 @@ Every answer ends in something the caller hears and a way forward.
 from __future__ import annotations
 
 import logging
+import re
 
 import redis
 from flask import Blueprint, current_app, request, url_for
@@ -229,6 +230,17 @@ def _report(box: str, **fields) -> tickets.CallReport:
     return tickets.CallReport(call_sid=_call_sid(), box=box, caller_raw=form.get("From"), **fields)
 
 
+def _recording_sid() -> str | None:
+    return (request.form.get("RecordingSid") or "")[:64] or None  # the column's size, as for the CallSid
+
+
+def _recording_url() -> str | None:
+    """Twilio's URL of the recording, kept only if it is one (a technician's voice page plays it
+    in a ``<Play>``, and anything else there is invalid TwiML) and fits its column (500)."""
+    url = (request.form.get("RecordingUrl") or "").strip()
+    return url if len(url) <= 500 and re.fullmatch(r"https?://[^\s<>]+", url) else None
+
+
 def _seconds(value: str | None) -> int | None:
     try:
         return max(0, min(86400, int(value))) if value not in (None, "") else None
@@ -270,8 +282,8 @@ def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> Voi
 def recorded():
     """The ``<Record>`` action: the caller is still on the line (unless Digits=hangup)."""
     box, form = _box(), request.form
-    ticket = _store(_report(box, recording_sid=form.get("RecordingSid") or None,
-                            recording_url=form.get("RecordingUrl") or None,
+    ticket = _store(_report(box, recording_sid=_recording_sid(),
+                            recording_url=_recording_url(),
                             recording_seconds=_seconds(form.get("RecordingDuration"))))
     return twiml(_goodbye(VoiceResponse(), ticket, box, "ticket_opened"))
 
@@ -288,8 +300,8 @@ def no_message():
 @bp.post("/recording-status")
 def recording_status():
     form = request.form
-    _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
-                    recording_url=form.get("RecordingUrl") or None,
+    _store(_report(_box(), recording_sid=_recording_sid(),
+                    recording_url=_recording_url(),
                     recording_seconds=_seconds(form.get("RecordingDuration")),
                     recording_status=(form.get("RecordingStatus") or "completed")[:20]))
     return empty()
@@ -298,8 +310,8 @@ def recording_status():
 @bp.post("/transcription")
 def transcription():
     form = request.form
-    _store(_report(_box(), recording_sid=form.get("RecordingSid") or None,
-                   recording_url=form.get("RecordingUrl") or None,
+    _store(_report(_box(), recording_sid=_recording_sid(),
+                   recording_url=_recording_url(),
                    transcript=form.get("TranscriptionText") or None,
                    transcript_status=(form.get("TranscriptionStatus") or "")[:20] or None))
     return empty()

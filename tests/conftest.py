@@ -1,9 +1,7 @@
-import os
-
 import pytest
 import redis
 
-from tests.support import RedisServer, make_stack
+from tests.support import RedisServer, fresh_database_url, make_stack
 
 
 @pytest.fixture(scope="session")
@@ -22,20 +20,7 @@ def redis_url(redis_server):
 @pytest.fixture
 def database_url(tmp_path):
     """SQLite in the test's folder, or the PostgreSQL named by TEST_DATABASE_URL, emptied first."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
-    from sqlalchemy import create_engine
-
-    from core.db import MODEL_MODULES, Base
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-    engine = create_engine(url)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
-    return url
+    return fresh_database_url(tmp_path)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ and calls driven through signed webhooks. Nothing of the app is patched."""
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import os
 import socket
 import subprocess
 import time
@@ -13,8 +15,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import redis
+from sqlalchemy import create_engine
 
 from core.clock import FixedClock
+from core.db import MODEL_MODULES, Base
 from core.embedded_redis import server_binary
 from core.runtime import Runtime, build
 from core.settings import Settings
@@ -94,6 +98,19 @@ def config_with(replace: bool = False, **sections) -> dict:
         else:
             config[name] = patch
     return config
+
+
+def fresh_database_url(folder: Path) -> str:
+    """A SQLite file in ``folder``, or the PostgreSQL named by TEST_DATABASE_URL with every table dropped."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{folder / 'tickets.sqlite3'}"
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return url
 
 
 def free_port() -> int:
