@@ -130,36 +130,45 @@ def pin():
         response = VoiceResponse()
         speak(response, "verify_no_input")
         return twiml(_ask_pin(response, silences))
-    response, locked = VoiceResponse(), False
+    response, notice_job, callback_job = VoiceResponse(), None, None
     with runtime.store.transaction() as session:
         vcall, _ = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
         if not digits or "*" in digits:
             add_event(vcall.ticket, "callback_asked", runtime.now(), by="star" if digits else "silence")
             result = PinResult.EXHAUSTED
         else:
-            result, locked = verification.check_pin(session, runtime, vcall, digits)
+            result, notice_job = verification.check_pin(session, runtime, vcall, digits)
         if result is PinResult.RETRY:
             speak(response, "verify_pin_not_accepted")
             _ask_pin(response)
         elif result is PinResult.EXHAUSTED:
             if digits and "*" not in digits:
                 speak(response, "verify_pin_not_accepted")
-            _promise_callback(session, vcall, response)
+            callback_job = _promise_callback(session, vcall, response)
         elif disclosures.pending_for(session, runtime, vcall.contact.id) is not None:
             speak(response, "verify_message_waiting")
-            _promise_callback(session, vcall, response)
+            callback_job = _promise_callback(session, vcall, response)
         else:
             speak(response, "verify_verified",
                   spelled=speech.spoken_ticket(runtime.config.ticket_prefix, vcall.ticket_id))
             _back_to_menu(response)
-    outbox.flush(runtime)  # the callback or the security notice, now committed
+    _flush(notice_job, callback_job)
     return twiml(response)
 
 
-def _promise_callback(session, vcall, response: VoiceResponse) -> None:
-    callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
+def _flush(*job_keys: str | None) -> None:
+    """Hand this request's own jobs, now committed, to RQ (the worker flushes the rest)."""
+    for key in job_keys:
+        if key is not None:
+            outbox.flush(_runtime(), key=key)
+
+
+def _promise_callback(session, vcall, response: VoiceResponse) -> str | None:
+    """Queue the callback and tell the caller; returns the callback job's key, if one was queued."""
+    callback = callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
     speak(response, "verify_callback_promise")
     response.hangup()
+    return callbacks.job_key(callback.id) if callback is not None else None
 
 
 # -- the dual callback --------------------------------------------------------------------
@@ -248,7 +257,7 @@ def callback_pin():
         callback.pin_failures += 1
         add_event(callback.ticket, "pin_failed", runtime.now(), attempt=callback.pin_failures, reason="wrong PIN",
                   on="callback")
-        verification.count_failure(session, runtime, guard, contact, callback.ticket)
+        notice_job = verification.count_failure(session, runtime, guard, contact, callback.ticket)
         response = VoiceResponse()
         if callback.pin_failures >= callbacks.PIN_TRIES:
             callbacks.fail(runtime, callback, f"{callbacks.PIN_TRIES} wrong PINs")
@@ -256,7 +265,7 @@ def callback_pin():
         else:
             speak(response, "verify_pin_not_accepted")
             _ask_callback_pin(response)
-    outbox.flush(runtime)
+    _flush(notice_job)
     return twiml(response)
 
 

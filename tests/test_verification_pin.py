@@ -2,6 +2,10 @@
 and answers that never tell whether a contact exists."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from core.models import OutboxJob
+from dispatch import outbox
 
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
                                         run_callbacks, seed, verification_tickets)
@@ -143,3 +147,24 @@ def test_star_asks_for_the_callback_and_silence_ends_there_too(stack):
     silent.wait()
     assert "call you back at the number we have on file" in silent.said and silent.state == "ended"
     assert [c["to"] for c in run_callbacks(stack)] == [BEN, BEN]
+
+
+def test_a_pin_webhook_hands_to_rq_only_the_jobs_it_made(stack):
+    """The callback and the security notice go to RQ at once; another pending outbox job is
+    left to the worker's flush, not done inside the caller's webhook."""
+    seed(stack)
+    with stack.runtime.store.transaction() as session:
+        outbox.add(session, "dispatch.jobs.page_ticket", [12345], key="someone-elses-job", queue="urgent")
+    queued = lambda: set(stack.runtime.queue("urgent").job_ids)  # noqa: E731
+
+    first = reach_pin_prompt(stack, ANN)
+    for pin in ("1357", "2468", "3579"):
+        first.press(pin + "#")
+    assert any(key.startswith("callback-") for key in queued())
+    second = reach_pin_prompt(stack, ANN).press("1470#").press("2581#")  # the fifth wrong PIN locks
+    assert "That PIN was not accepted" in second.said
+    assert any(key.startswith("security-notice-") for key in queued())
+    assert "someone-elses-job" not in queued()
+    with stack.runtime.store.transaction() as session:
+        pending = session.scalars(select(OutboxJob.job_key).where(OutboxJob.enqueued_at.is_(None))).all()
+    assert pending == ["someone-elses-job"]
