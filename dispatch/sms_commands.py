@@ -136,7 +136,7 @@ def _ack(runtime, staff, ticket, _sid) -> str:
     if outcome == "resolved":
         return _say("sms_reply_already_resolved", number=number)
     if outcome == "taken" and name != staff.name:
-        return _say("sms_reply_ack_taken", number=number, name=name or "someone")
+        return _say("sms_reply_ack_taken", number=number, name=name or voice_prompts.say("sms_reply_someone"))
     return _say("sms_reply_ack", number=number, callback=sms_text.callback_phrase(ticket), digits=ticket.id)
 
 

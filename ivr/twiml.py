@@ -6,10 +6,22 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
 
+# Twilio's CallStatus values of a call that is over.
+CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
 
 def speak(node, key: str, **values) -> None:
     """Add a ``<Say>`` of prompt ``key`` to a response or a ``<Gather>``."""
     node.say(voice_prompts.say(key, **values), voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+
+
+def hang_up(key: str | None = None, response: VoiceResponse | None = None, **values) -> Response:
+    """Prompt ``key`` (if given) and ``<Hangup>``, after what ``response`` holds already, as TwiML."""
+    response = response if response is not None else VoiceResponse()
+    if key is not None:
+        speak(response, key, **values)
+    response.hangup()
+    return twiml(response)
 
 
 def twiml(response) -> Response:
