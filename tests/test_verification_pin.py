@@ -24,6 +24,7 @@ def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):
     spoken_number = ", ".join("CS" + str(int(ticket["number"].split("-")[1])))
     assert spoken_number in call.said
     assert contact(stack, ANN)["verified"]["method"] == "pin"
+    assert "For account access or password help, press 2" in call.said  # the whole main menu
     call.press("1")  # back at the menu: support
     assert call.state in ("dial", "gather", "record")
 
@@ -135,7 +136,13 @@ def test_a_number_that_is_not_a_phone_number_is_asked_again(stack):
     call.wait()
     assert "did not hear anything" in call.said
     call.press("99#")
-    assert "Returning to the main menu" in call.said and "For support, press 1" in call.said
+    assert "Returning to the main menu" in call.said
+    # The real main menu, with every option, not one that offers only support.
+    assert "For support, press 1. For account access or password help, press 2. To hear the status of a " \
+           "ticket, press 3. For an after-hours emergency, dial extension 5 0 1" in call.said
+    assert "did not hear a selection" not in call.said
+    call.press("3")
+    assert "enter your ticket number" in call.said
 
 
 def test_star_asks_for_the_callback_and_silence_ends_there_too(stack):
