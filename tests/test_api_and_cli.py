@@ -2,7 +2,7 @@
 import time
 
 from dispatch import recovery
-from tests.dispatch_support import start_worker, stop_workers, wait_until
+from tests.dispatch_support import start_worker, stop_workers, wait_alive, wait_until
 from tests.support import CLIENT_PHONE
 
 
@@ -111,3 +111,24 @@ def test_simulate_walks_the_phone_tree_in_the_terminal(stack):
     assert "Your ticket number is C, S, 1" in result.output
     assert "Ticket CS-000001: emergency_voicemail, P1" in result.output
     assert "The network is down at the dental office" in result.output
+    # No worker runs in this test: the page is still waiting, and the simulator says so.
+    assert "The on-call technician's page is queued; no worker is running: `python -m dispatch.worker` sends it." \
+        in result.output
+    assert "Paged" not in result.output and stack.fake.messages == []
+
+
+def test_simulate_shows_the_page_a_running_worker_sent(stack):
+    worker = start_worker(stack, "simulate-worker")
+    try:
+        wait_alive(stack, "simulate-worker")
+        result = stack.app.test_cli_runner().invoke(
+            args=["simulate", "--no-speak", "--at", "2026-11-25T03:00:00-05:00"],
+            input="501\nThe network is down at the dental office\n")
+    finally:
+        stop_workers(worker)
+    assert result.exit_code == 0, result.output
+    [sms] = stack.fake.messages
+    primary = next(s for s in stack.config.staff.values() if s.mobile == sms["to"])
+    assert f"Paged {primary.name} ({primary.mobile}) by SMS: {sms['body']}\n" in result.output
+    assert sms["body"].startswith("CS-000001 EMERGENCY:")
+    assert "queued" not in result.output
