@@ -20,7 +20,8 @@ PROMPTS = {
         "Otherwise, please stay on the line to leave a message for the next business day."
     ),
     "emergency_intro": (
-        "You have reached the emergency line. The on-call technician is paged as soon as you have left your message."
+        "You have reached the emergency line. "
+        "The on-call technician is paged as soon as you have left your message."
     ),
     "voicemail_support": (
         "Please leave your name, your company, a number to call you back on, and a short description of the problem "
