@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -129,7 +129,8 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     if holiday_country is not None:
         import holidays as holiday_calendars
 
-        v.expect(holiday_country in holiday_calendars.list_supported_countries(),
+        v.expect(isinstance(holiday_country, str)
+                 and holiday_country in holiday_calendars.list_supported_countries(),
                  "hours.holiday_country", f"{holiday_country!r} is not a country code known to the holidays package")
 
     menu = raw.get("menu", {})
@@ -165,8 +166,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         v.expect(re.fullmatch(r"[a-z0-9_.-]{1,40}", sid) is not None, f"{where}.id",
                  "must be lower-case letters, digits, '.', '_' or '-'")
         v.expect(sid not in staff, f"{where}.id", f"{sid!r} is defined twice")
-        role = entry.get("role", "technician")
-        v.expect(role in ROLES, f"{where}.role", f"must be one of {', '.join(ROLES)}")
+        role = v.choice(entry.get("role", "technician"), f"{where}.role", ROLES)
         staff[sid] = Staff(sid, v.text(entry, f"{where}.name"), v.phone(entry.get("mobile"), f"{where}.mobile"), role)
 
     oncall = raw.get("oncall", {})
@@ -183,10 +183,9 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         v.expect(isinstance(step, dict), where, "must be a table")
         v.known_keys(step, _SECTIONS["oncall.escalation"], where + ".")
         notify = step.get("notify")
-        v.expect(notify in LEVELS or notify in staff, f"{where}.notify",
+        v.expect(isinstance(notify, str) and (notify in LEVELS or notify in staff), f"{where}.notify",
                  f"{notify!r} is neither primary, secondary, managers nor a staff id")
-        channel = step.get("channel", "sms")
-        v.expect(channel in CHANNELS, f"{where}.channel", "must be sms or voice")
+        channel = v.choice(step.get("channel", "sms"), f"{where}.channel", CHANNELS)
         after = v.integer(step, f"{where}.after_minutes", 0, 0, 24 * 60)
         v.expect(not steps or after >= steps[-1].after_minutes, f"{where}.after_minutes",
                  "must not be earlier than the step before it")
@@ -240,6 +239,10 @@ class _Validator:
                     f"must be a whole number from {low} to {high}")
         return value
 
+    def choice(self, value, key: str, choices: tuple[str, ...]) -> str:
+        self.expect(isinstance(value, str) and value in choices, key, f"must be one of {', '.join(choices)}")
+        return value
+
     def boolean(self, table: dict, key: str, default: bool) -> bool:
         value = table.get(key.rsplit(".", 1)[-1], default)
         self.expect(isinstance(value, bool), key, "must be true or false")
@@ -249,7 +252,7 @@ class _Validator:
         name = self.text(table, key)
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder of zones
             self.fail(key, f"{name!r} is not an IANA time zone such as America/New_York")
 
     def phone(self, value, key: str) -> str:
@@ -278,11 +281,13 @@ class _Validator:
         self.expect(isinstance(value, list), key, "must be a list of dates like \"2026-12-25\"")
         days = []
         for item in value:
-            if isinstance(item, date):
+            if isinstance(item, date) and not isinstance(item, datetime):  # a TOML date: 2026-12-25
                 days.append(item)
                 continue
             try:
-                days.append(date.fromisoformat(str(item)))
+                if not isinstance(item, str):
+                    raise ValueError(item)
+                days.append(date.fromisoformat(item))
             except ValueError:
                 self.fail(key, f"{item!r} is not a date like 2026-12-25")
         return days
@@ -290,7 +295,8 @@ class _Validator:
     def staff_ids(self, value, key: str, staff: dict) -> list[str]:
         self.expect(isinstance(value, list), key, "must be a list of staff ids")
         for item in value:
-            self.expect(item in staff, key, f"{item!r} is not a staff id defined in [[staff]]")
+            self.expect(isinstance(item, str) and item in staff, key,
+                        f"{item!r} is not a staff id defined in [[staff]]")
         return value
 
     def handoff(self, value, key: str) -> tuple[int, time]:

@@ -47,6 +47,11 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def job_key(callback_id: int) -> str:
+    """The outbox (and RQ) key of the job that places callback ``callback_id``."""
+    return f"callback-{callback_id}"
+
+
 def request(session, runtime, ticket, contact, number: str | None, base_url: str) -> Callback | None:
     """Queue a callback to ``number`` (a number on file of ``contact``) unless the hourly limit is reached.
 
@@ -68,7 +73,7 @@ def request(session, runtime, ticket, contact, number: str | None, base_url: str
                         status="requested", requested_at=now)
     session.add(callback)
     session.flush()
-    outbox.add(session, "dispatch.verification_jobs.place_callback", [callback.id], key=f"callback-{callback.id}",
+    outbox.add(session, "dispatch.verification_jobs.place_callback", [callback.id], key=job_key(callback.id),
                queue="urgent", now=now)
     add_event(ticket, "callback_requested", now, to=number)
     return callback

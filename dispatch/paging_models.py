@@ -76,3 +76,20 @@ class Page(Base):
     # Who moved it to ``sending`` and when: a dead sender's page is taken over (dispatch.recovery).
     sender: Mapped[str | None] = mapped_column(String(120))
     sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmsReply(Base):
+    """A technician's state-changing reply (ACK, RES, ESC, CALL), by the carrier's MessageSid.
+
+    Twilio may deliver the same inbound message more than once; the row is inserted
+    with the reply's timeline event, so only the first delivery acts. ``answer`` is
+    what that delivery replied, given again to any repeat.
+    """
+
+    __tablename__ = "sms_replies"
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[str] = mapped_column(String(40))
+    command: Mapped[str] = mapped_column(String(10))
+    answer: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -52,8 +52,8 @@ def _decode(text: str, source: str) -> bytes:
     except (binascii.Error, ValueError):
         key = b""
     if len(key) != 32:
-        raise ConfigError(source, "must be 32 random bytes in URL-safe base64 (see docs/verification.md)",
-                          "environment")
+        raise ConfigError(source, "must be 32 random bytes in URL-safe base64 "
+                          "(see README.md, Caller verification and security, Keys)", "environment")
     return key
 
 

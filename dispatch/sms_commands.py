@@ -3,23 +3,28 @@
 ``handle`` does only quick database work and returns the reply to put in the TwiML;
 sending to other people (who took it, the next step, the CALL bridge) is queued.
 Twilio's own keywords (STOP, START, ...) get no answer from us: Twilio handles them.
+A state-changing reply (ACK, RES, ESC, CALL) acts once per MessageSid: Twilio delivering
+the same message again gets the first delivery's answer and changes nothing.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import voice_prompts
 from core import phones
 from core.db import get_locked
 from core.models import Ticket
 from dispatch import escalation, rotation, sms_text, timers
-from dispatch.paging_models import Escalation, Page
+from dispatch.paging_models import Escalation, Page, SmsReply
 from dispatch.tickets import add_event, format_number, parse_number
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
 # Opt-out, opt-in and info keywords Twilio answers itself (Advanced Opt-Out defaults).
@@ -72,13 +77,58 @@ def handle(runtime, staff, body: str, message_sid: str) -> str | None:
     if ticket_id is None:
         return _say("sms_reply_no_page")
     number = format_number(config.ticket_prefix, ticket_id)
-    with runtime.store.transaction() as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is None:
-            return _say("sms_reply_no_ticket", given=number)
-        add_event(ticket, "reply", runtime.now(), by=staff.id, command=command.word, message_sid=message_sid)
-    return {"ACK": _ack, "RES": _resolve, "ESC": _escalate, "CALL": _call}[command.word](
-        runtime, staff, ticket, message_sid)
+    try:
+        with runtime.store.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return _say("sms_reply_no_ticket", given=number)
+            if message_sid:
+                seen = session.get(SmsReply, message_sid)
+                if seen is not None:
+                    return _repeated(seen)
+                session.add(SmsReply(message_sid=message_sid, ticket_id=ticket_id, staff_id=staff.id,
+                                     command=command.word, received_at=runtime.now()))
+            add_event(ticket, "reply", runtime.now(), by=staff.id, command=command.word, message_sid=message_sid)
+    except IntegrityError:
+        # The same message, delivered again, was stored by a concurrent request a moment ago.
+        with runtime.store.transaction() as session:
+            return _repeated(session.get(SmsReply, message_sid))
+    try:
+        answer = {"ACK": _ack, "RES": _resolve, "ESC": _escalate, "CALL": _call}[command.word](
+            runtime, staff, ticket, message_sid)
+    except Exception:
+        _forget_reply(runtime, message_sid)  # it did not act: a redelivery may try again
+        raise
+    _remember_answer(runtime, message_sid, answer)
+    return answer
+
+
+def _repeated(seen: SmsReply | None) -> str | None:
+    """A message already handled (Twilio delivered it again): act not again, answer as the first time."""
+    if seen is None:  # the concurrent first delivery failed and let go of it
+        return None
+    log.info("SMS %s (%s) delivered again: not acted on twice", seen.message_sid, seen.command)
+    return seen.answer  # None while the first delivery is still being handled: that one answers
+
+
+def _remember_answer(runtime, message_sid: str, answer: str | None) -> None:
+    if not message_sid:
+        return
+    try:
+        with runtime.store.transaction() as session:
+            session.execute(update(SmsReply).where(SmsReply.message_sid == message_sid).values(answer=answer))
+    except SQLAlchemyError as exc:  # it has acted; a redelivery just gets no answer
+        log.error("could not store the answer to SMS %s: %s", message_sid, type(exc).__name__)
+
+
+def _forget_reply(runtime, message_sid: str) -> None:
+    if not message_sid:
+        return
+    try:
+        with runtime.store.transaction() as session:
+            session.execute(delete(SmsReply).where(SmsReply.message_sid == message_sid))
+    except SQLAlchemyError as exc:
+        log.error("could not release SMS %s after a failure: %s", message_sid, type(exc).__name__)
 
 
 def _ack(runtime, staff, ticket, _sid) -> str:
@@ -87,7 +137,7 @@ def _ack(runtime, staff, ticket, _sid) -> str:
     if outcome == "resolved":
         return _say("sms_reply_already_resolved", number=number)
     if outcome == "taken" and name != staff.name:
-        return _say("sms_reply_ack_taken", number=number, name=name or "someone")
+        return _say("sms_reply_ack_taken", number=number, name=name or voice_prompts.say("sms_reply_someone"))
     return _say("sms_reply_ack", number=number, callback=sms_text.callback_phrase(ticket), digits=ticket.id)
 
 

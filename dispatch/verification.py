@@ -100,8 +100,9 @@ def is_locked(guard: ContactGuard | None, now) -> bool:
     return guard is not None and guard.locked_until is not None and guard.locked_until > now
 
 
-def check_pin(session, runtime, vcall: VerificationCall, pin: str) -> tuple[PinResult, bool]:
-    """Check a PIN keyed on the inbound call; returns (result, whether a lock was just set).
+def check_pin(session, runtime, vcall: VerificationCall, pin: str) -> tuple[PinResult, str | None]:
+    """Check a PIN keyed on the inbound call; returns (result, the security notice's job key
+    when this PIN locked the contact, else None).
 
     Whatever the reason a PIN fails (wrong, no contact, no PIN on file, PIN entry locked),
     it costs the call one try, so the caller cannot tell these apart.
@@ -114,22 +115,27 @@ def check_pin(session, runtime, vcall: VerificationCall, pin: str) -> tuple[PinR
     if pins.matches(usable_hash, pin):
         guard.consecutive_failures = 0
         verify(session, runtime, vcall.ticket, contact, "pin", vcall.call_sid)
-        return PinResult.VERIFIED, False
+        return PinResult.VERIFIED, None
     vcall.pin_failures += 1
     reason = ("no matching contact" if contact is None else "PIN entry locked" if locked
               else "no PIN on file" if contact.pin_hash is None else "wrong PIN")
     add_event(vcall.ticket, "pin_failed", now, attempt=vcall.pin_failures, reason=reason)
-    locked_now = reason == "wrong PIN" and count_failure(session, runtime, guard, contact, vcall.ticket)
+    notice_job = count_failure(session, runtime, guard, contact, vcall.ticket) if reason == "wrong PIN" else None
     result = PinResult.EXHAUSTED if vcall.pin_failures >= PIN_TRIES_PER_CALL else PinResult.RETRY
-    return result, locked_now
+    return result, notice_job
 
 
-def count_failure(session, runtime, guard: ContactGuard, contact: Contact, ticket: Ticket) -> bool:
+def notice_job_key(notice_id: int) -> str:
+    """The outbox (and RQ) key of the job that sends security notice ``notice_id``."""
+    return f"security-notice-{notice_id}"
+
+
+def count_failure(session, runtime, guard: ContactGuard, contact: Contact, ticket: Ticket) -> str | None:
     """One more wrong PIN in a row for ``contact``; at ``LOCK_AFTER`` lock PIN entry and queue
-    the on-call technician's security notice. Returns whether it locked."""
+    the on-call technician's security notice. Returns that notice's job key if it locked, else None."""
     guard.consecutive_failures += 1
     if guard.consecutive_failures < LOCK_AFTER:
-        return False
+        return None
     now = runtime.now()
     guard.locked_until = now + LOCKED_FOR
     guard.consecutive_failures = 0
@@ -138,10 +144,10 @@ def count_failure(session, runtime, guard: ContactGuard, contact: Contact, ticke
     session.add(notice)
     session.flush()
     outbox.add(session, "dispatch.verification_jobs.send_security_notice", [notice.id],
-               key=f"security-notice-{notice.id}", queue="urgent", now=now)
+               key=notice_job_key(notice.id), queue="urgent", now=now)
     add_event(ticket, "pin_locked", now, contact=contact.name, failures=LOCK_AFTER,
               until=guard.locked_until.isoformat())
-    return True
+    return notice_job_key(notice.id)
 
 
 def verify(session, runtime, ticket: Ticket, contact: Contact, method: str, call_sid: str) -> Verification:

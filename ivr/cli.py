@@ -6,15 +6,20 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from datetime import datetime
 
 import click
+import redis
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from core.models import Ticket
-from dispatch import directory, tickets
+from core.models import ConsoleMessage, Ticket
+from dispatch import directory, recovery, tickets
+from dispatch.paging_models import Page
+
+PAGE_WAIT_SECONDS = 5  # simulate: how long to wait for a running worker to send the page
 
 tickets_cli = AppGroup("tickets", help="Tickets made from calls.")
 directory_cli = AppGroup("directory", help="Clients and their contacts.")
@@ -132,9 +137,53 @@ def simulate(caller, at, speak):
             row = tickets.as_dict(ticket, base.config.ticket_prefix)
             click.echo(f"Ticket {row['number']}: {row['kind']}, {row['priority']}, caller {row['caller']}, "
                        f"client {row['client'] or 'unknown'}; transcript: {row['transcript'] or '-'}")
-            if ticket.paged_at:
-                click.echo("The on-call technician's page is queued; `python -m dispatch.worker` sends it.")
+    if ticket is not None and ticket.paged_at:
+        for line in _page_report(base, ticket.id):
+            click.echo(line)
     sys.stdout.flush()
+
+
+def _worker_running(runtime) -> bool:
+    """Whether a ``python -m dispatch.worker`` is alive on this Redis."""
+    try:
+        return bool(recovery.alive_workers(runtime))
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _page_report(runtime, ticket_id: int) -> list[str]:
+    """What became of the ticket's page: the text sent, or that it is still queued. With a worker
+    running, waits a few seconds for it to go out."""
+    running = _worker_running(runtime)
+    deadline = time.monotonic() + (PAGE_WAIT_SECONDS if running else 0)
+    while True:
+        with runtime.store.transaction() as session:
+            pages = session.scalars(select(Page).where(Page.ticket_id == ticket_id, Page.kind == "page")
+                                    .order_by(Page.id)).all()
+            console = set(session.scalars(select(ConsoleMessage.sid).where(
+                ConsoleMessage.sid.in_([p.sid for p in pages if p.sid]))))
+        settled = pages and all(p.state not in ("claimed", "sending") for p in pages)
+        if settled or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    if not pages:
+        return ["The on-call technician's page is queued; " + (
+            "the worker has not sent it yet." if running else
+            "no worker is running: `python -m dispatch.worker` sends it.")]
+    lines = []
+    for page in pages:
+        person = runtime.config.staff.get(page.staff_id)
+        who = f"{person.name if person else page.staff_id} ({page.to})"
+        if page.state == "sent" and page.channel == "sms":
+            where = " to the console outbox (no Twilio credentials)" if page.sid in console else ""
+            lines.append(f"Paged {who} by SMS{where}: {page.body}")
+        elif page.state == "sent":
+            lines.append(f"Paged {who} by a phone call.")
+        elif page.state in ("failed", "skipped"):
+            lines.append(f"The page to {who} was not sent: {page.error or page.state}.")
+        else:
+            lines.append(f"The page to {who} is {page.state}, not sent yet.")
+    return lines
 
 
 def register(app) -> None:

@@ -9,6 +9,7 @@ a technician's own number.
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import Blueprint, current_app, request, url_for
@@ -21,7 +22,7 @@ from dispatch import delivery, escalation
 from dispatch.paging_models import Page
 from dispatch.tickets import add_event
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, speak, twiml
+from ivr.twiml import answer_errors_with, hang_up, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -48,15 +49,26 @@ def _load(kind: str):
         return page, session.get(Ticket, page.ticket_id)
 
 
+def _with_page(kind: str):
+    """The view gets (page, ticket) from ``?page=``; a page that is not there (or not of ``kind``)
+    is answered "no longer active" and hung up on."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper():
+            page, ticket = _load(kind)
+            if page is None:
+                return hang_up("voice_page_gone")
+            return view(page, ticket)
+        return wrapper
+    return decorate
+
+
 def _spelled(ticket) -> str:
     return speech.spoken_ticket(_runtime().config.ticket_prefix, ticket.id)
 
 
-def _gone() -> VoiceResponse:
-    response = VoiceResponse()
-    speak(response, "voice_page_gone")
-    response.hangup()
-    return response
+def _taken_by(name: str | None) -> str:
+    return name or say("voice_page_someone")
 
 
 def _answered_by_machine(page) -> bool:
@@ -69,25 +81,19 @@ def _answered_by_machine(page) -> bool:
 
 
 @bp.post("/page")
-def page_call():
-    page, ticket = _load("page")
-    if page is None:
-        return twiml(_gone())
+@_with_page("page")
+def page_call(page, ticket):
     if _answered_by_machine(page):
-        response = VoiceResponse()
-        response.hangup()
-        return twiml(response)
+        return hang_up()
     if ticket.status != "new":
-        return twiml(_settled(ticket))
+        return _settled(ticket)
     try:
         attempt = max(1, int(request.args.get("attempt", "1")))
     except ValueError:
         attempt = 1
-    response = VoiceResponse()
     if attempt > MENU_ATTEMPTS:
-        speak(response, "voice_page_unanswered")
-        response.hangup()
-        return twiml(response)
+        return hang_up("voice_page_unanswered")
+    response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, finish_on_key="",
                              action=url_for("page_calls.page_key", page=page.id), method="POST")
     _summary(gather, ticket)
@@ -113,37 +119,28 @@ def _summary(node, ticket) -> None:
         speak(node, "voice_page_no_message")
 
 
-def _settled(ticket) -> VoiceResponse:
+def _settled(ticket):
     """The ticket was acknowledged or resolved while the phone rang."""
-    response = VoiceResponse()
     if ticket.status == "resolved":
-        speak(response, "voice_page_already_resolved", spelled=_spelled(ticket))
-    else:
-        speak(response, "voice_page_taken", spelled=_spelled(ticket),
-              name=escalation.acknowledged_by(_runtime(), ticket) or "someone")
-    response.hangup()
-    return response
+        return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
+    return hang_up("voice_page_taken", spelled=_spelled(ticket),
+                   name=_taken_by(escalation.acknowledged_by(_runtime(), ticket)))
 
 
 @bp.post("/page/key")
-def page_key():
-    page, ticket = _load("page")
-    if page is None:
-        return twiml(_gone())
+@_with_page("page")
+def page_key(page, ticket):
     digit = (request.form.get("Digits") or "")[:1]
-    response = VoiceResponse()
     if digit in ("4", "6"):
         status = "acknowledged" if digit == "4" else "resolved"
         outcome, name = escalation.set_status(_runtime(), ticket.id, status, page.staff_id, "voice")
         if outcome == "done":
-            speak(response, "voice_page_acknowledged" if digit == "4" else "voice_page_resolved",
-                  spelled=_spelled(ticket))
-        elif outcome == "taken" and digit == "4":
-            speak(response, "voice_page_taken", spelled=_spelled(ticket), name=name or "someone")
-        else:
-            speak(response, "voice_page_already_resolved", spelled=_spelled(ticket))
-        response.hangup()
-        return twiml(response)
+            return hang_up("voice_page_acknowledged" if digit == "4" else "voice_page_resolved",
+                           spelled=_spelled(ticket))
+        if outcome == "taken" and digit == "4":
+            return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
+        return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
+    response = VoiceResponse()
     if digit == "1" and ticket.recording_url:
         response.play(ticket.recording_url)
     elif digit != "*":
@@ -167,19 +164,14 @@ def call_status():
 
 
 @bp.post("/bridge")
-def bridge():
+@_with_page("bridge")
+def bridge(page, ticket):
     """The technician answered a CALL: connect them to the caller, showing the support number."""
-    page, ticket = _load("bridge")
-    if page is None:
-        return twiml(_gone())
-    response = VoiceResponse()
     if _answered_by_machine(page):
-        response.hangup()
-        return twiml(response)
+        return hang_up()
     if ticket.caller == phones.ANONYMOUS:
-        speak(response, "voice_bridge_withheld")
-        response.hangup()
-        return twiml(response)
+        return hang_up("voice_bridge_withheld")
+    response = VoiceResponse()
     speak(response, "voice_bridge_connecting", spelled=_spelled(ticket))
     dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
                          action=url_for("page_calls.bridge_result", page=page.id), method="POST")
@@ -188,27 +180,15 @@ def bridge():
 
 
 @bp.post("/bridge/result")
-def bridge_result():
-    page, ticket = _load("bridge")
-    if page is None:
-        return twiml(_gone())
+@_with_page("bridge")
+def bridge_result(page, ticket):
     status = (request.form.get("DialCallStatus") or "unknown")[:20]
     runtime = _runtime()
     with runtime.store.transaction() as session:
         add_event(session.get(Ticket, ticket.id), "callback", runtime.now(), by=page.staff_id, status=status,
                   seconds=int(request.form.get("DialCallDuration") or 0)
                   if (request.form.get("DialCallDuration") or "").isdigit() else 0)
-    response = VoiceResponse()
-    speak(response, "voice_bridge_result" if status in ("completed", "answered") else "voice_bridge_no_answer")
-    response.hangup()
-    return twiml(response)
+    return hang_up("voice_bridge_result" if status in ("completed", "answered") else "voice_bridge_no_answer")
 
 
-def _error_answer():
-    response = VoiceResponse()
-    speak(response, "voice_page_error")
-    response.hangup()
-    return twiml(response)
-
-
-answer_errors_with(bp, _error_answer, "the technician is told where to look")
+answer_errors_with(bp, lambda: hang_up("voice_page_error"), "the technician is told where to look")

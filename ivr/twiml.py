@@ -8,6 +8,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
 
+# Twilio's CallStatus values of a call that is over.
+CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
 
 # Characters XML 1.0 cannot carry at all, escaped or not; ElementTree writes them as they are.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -20,6 +23,15 @@ def speak(node, key: str, **values) -> None:
     cannot carry are dropped, or the whole document would be unreadable to Twilio."""
     text = NOT_XML.sub("", voice_prompts.say(key, **values))
     node.say(text, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+
+
+def hang_up(key: str | None = None, response: VoiceResponse | None = None, **values) -> Response:
+    """Prompt ``key`` (if given) and ``<Hangup>``, after what ``response`` holds already, as TwiML."""
+    response = response if response is not None else VoiceResponse()
+    if key is not None:
+        speak(response, key, **values)
+    response.hangup()
+    return twiml(response)
 
 
 def twiml(response) -> Response:

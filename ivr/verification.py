@@ -16,11 +16,12 @@ from twilio.twiml.voice_response import VoiceResponse
 import voice_prompts
 from core import phones
 from core.db import MAX_ID
-from dispatch import callbacks, disclosures, outbox, pins, verification
+from dispatch import callbacks, delivery, disclosures, outbox, pins, verification
 from dispatch.tickets import add_event
 from dispatch.verification import PinResult
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, empty, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml
+from ivr.voice import main_menu
 from voice_prompts import speech
 from voice_prompts.verification import spell_secret
 
@@ -32,7 +33,6 @@ bp.before_request(require_twilio_signature)
 NUMBER_ATTEMPTS = 3
 SILENCES_BEFORE_CALLBACK = 2
 PLACING_WAITS = 3
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def _runtime():
@@ -57,12 +57,6 @@ def _int_arg(name: str, high: int) -> int:
 def _public_base() -> str:
     """Where Twilio reaches us, for the callback's own URLs (the signature proved this host)."""
     return _runtime().settings.public_base_url or request.host_url.rstrip("/")
-
-
-def _hang_up(response: VoiceResponse, key: str, **values):
-    speak(response, key, **values)
-    response.hangup()
-    return twiml(response)
 
 
 # -- the inbound call -------------------------------------------------------------------------
@@ -98,7 +92,7 @@ def number():
         if attempt < NUMBER_ATTEMPTS:
             return twiml(_ask_number(response, attempt + 1))
         speak(response, "verify_number_give_up")
-        return twiml(_back_to_menu(response))
+        return twiml(main_menu(response))
     with runtime.store.transaction() as session:
         vcall, _ = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
         if vcall.contact is None:
@@ -114,15 +108,6 @@ def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
     return response
 
 
-def _back_to_menu(response: VoiceResponse) -> VoiceResponse:
-    config = _runtime().config
-    gather = response.gather(input="dtmf", timeout=5, finish_on_key="#", method="POST",
-                             action=url_for("voice.menu", attempt=2))
-    speak(gather, "verify_back_to_menu", support=config.support_digit)
-    response.redirect(url_for("voice.menu", attempt=3, heard="nothing"), method="POST")
-    return response
-
-
 @bp.post("/pin")
 def pin():
     runtime, digits = _runtime(), _digits()
@@ -131,36 +116,46 @@ def pin():
         response = VoiceResponse()
         speak(response, "verify_no_input")
         return twiml(_ask_pin(response, silences))
-    response, locked = VoiceResponse(), False
+    response, notice_job, callback_job = VoiceResponse(), None, None
     with runtime.store.transaction() as session:
         vcall, _ = verification.open_call(session, runtime, _call_sid(), request.form.get("From"))
         if not digits or "*" in digits:
             add_event(vcall.ticket, "callback_asked", runtime.now(), by="star" if digits else "silence")
             result = PinResult.EXHAUSTED
         else:
-            result, locked = verification.check_pin(session, runtime, vcall, digits)
+            result, notice_job = verification.check_pin(session, runtime, vcall, digits)
         if result is PinResult.RETRY:
             speak(response, "verify_pin_not_accepted")
             _ask_pin(response)
         elif result is PinResult.EXHAUSTED:
             if digits and "*" not in digits:
                 speak(response, "verify_pin_not_accepted")
-            _promise_callback(session, vcall, response)
+            callback_job = _promise_callback(session, vcall, response)
         elif disclosures.pending_for(session, runtime, vcall.contact.id) is not None:
             speak(response, "verify_message_waiting")
-            _promise_callback(session, vcall, response)
+            callback_job = _promise_callback(session, vcall, response)
         else:
             speak(response, "verify_verified",
                   spelled=speech.spoken_ticket(runtime.config.ticket_prefix, vcall.ticket_id))
-            _back_to_menu(response)
-    outbox.flush(runtime)  # the callback or the security notice, now committed
+            speak(response, "verify_back_to_menu")
+            main_menu(response)
+    _flush(notice_job, callback_job)
     return twiml(response)
 
 
-def _promise_callback(session, vcall, response: VoiceResponse) -> None:
-    callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
+def _flush(*job_keys: str | None) -> None:
+    """Hand this request's own jobs, now committed, to RQ (the worker flushes the rest)."""
+    for key in job_keys:
+        if key is not None:
+            outbox.flush(_runtime(), key=key)
+
+
+def _promise_callback(session, vcall, response: VoiceResponse) -> str | None:
+    """Queue the callback and tell the caller; returns the callback job's key, if one was queued."""
+    callback = callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
     speak(response, "verify_callback_promise")
     response.hangup()
+    return callbacks.job_key(callback.id) if callback is not None else None
 
 
 # -- the dual callback --------------------------------------------------------------------
@@ -173,27 +168,36 @@ def _refuse(session, exc: callbacks.Rejected):
     log.warning("refused a callback webhook on %s: %s", request.path, exc.reason)
     if exc.callback is not None and exc.callback.call_sid:
         disclosures.finish_call(session, _runtime(), exc.callback, "callback webhook refused")
-    return _hang_up(VoiceResponse(), "verify_callback_invalid")
+    return hang_up("verify_callback_invalid")
+
+
+def _admit(session, steps: tuple[str, ...], fresh: bool = True, wait_while_placing: bool = False):
+    """(callback, None) when this webhook may go on from one of ``steps``; else (None, the TwiML
+    to answer with). ``wait_while_placing``: Twilio may answer before the job has recorded
+    the CallSid, so wait a moment (a few times) instead of refusing."""
+    try:
+        return callbacks.admit(session, _runtime(), _token(), _call_sid(), steps, fresh=fresh), None
+    except callbacks.Rejected as exc:
+        waits = _int_arg("w", PLACING_WAITS)
+        if wait_while_placing and exc.reason == "placing" and waits < PLACING_WAITS:
+            response = VoiceResponse()
+            response.pause(length=2)
+            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1), method="POST")
+            return None, twiml(response)
+        return None, _refuse(session, exc)
 
 
 @bp.post(callbacks.ANSWER_PATH.removeprefix("/verification"))
 def callback_answer():
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        try:
-            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("placed",))
-        except callbacks.Rejected as exc:
-            waits = _int_arg("w", PLACING_WAITS)
-            if exc.reason == "placing" and waits < PLACING_WAITS:
-                response = VoiceResponse()
-                response.pause(length=2)
-                response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1), method="POST")
-                return twiml(response)
-            return _refuse(session, exc)
+        callback, refusal = _admit(session, ("placed",), wait_while_placing=True)
+        if refusal is not None:
+            return refusal
         answered_by = (request.form.get("AnsweredBy") or "human")[:30]
-        if answered_by.startswith("machine") or answered_by == "fax":
+        if delivery.is_machine(answered_by):
             callbacks.fail(runtime, callback, f"answered by {answered_by}")
-            return _hang_up(VoiceResponse(), "verify_callback_machine", company=runtime.config.company_name)
+            return hang_up("verify_callback_machine", company=runtime.config.company_name)
         callback.status = "answered"
         add_event(callback.ticket, "callback_answered", runtime.now(), to=callback.to_number,
                   answered_by=answered_by)
@@ -209,13 +213,12 @@ def callback_answer():
 def callback_confirm():
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        try:
-            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("answered",))
-        except callbacks.Rejected as exc:
-            return _refuse(session, exc)
+        callback, refusal = _admit(session, ("answered",))
+        if refusal is not None:
+            return refusal
         if _digits() != "1":
             callbacks.fail(runtime, callback, "not confirmed by the person called")
-            return _hang_up(VoiceResponse(), "verify_callback_declined")
+            return hang_up("verify_callback_declined")
         if callback.contact.pin_hash is None:
             return _callback_verified(session, callback)
         callback.status = "confirmed"
@@ -237,10 +240,9 @@ def callback_pin():
     any phone, and this call reached a number on file; wrong PINs still count towards one."""
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        try:
-            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("confirmed",))
-        except callbacks.Rejected as exc:
-            return _refuse(session, exc)
+        callback, refusal = _admit(session, ("confirmed",))
+        if refusal is not None:
+            return refusal
         contact = callback.contact
         guard = verification.guard_for(session, contact.id)
         if pins.matches(contact.pin_hash, _digits()):
@@ -249,15 +251,15 @@ def callback_pin():
         callback.pin_failures += 1
         add_event(callback.ticket, "pin_failed", runtime.now(), attempt=callback.pin_failures, reason="wrong PIN",
                   on="callback")
-        verification.count_failure(session, runtime, guard, contact, callback.ticket)
+        notice_job = verification.count_failure(session, runtime, guard, contact, callback.ticket)
         response = VoiceResponse()
         if callback.pin_failures >= callbacks.PIN_TRIES:
             callbacks.fail(runtime, callback, f"{callbacks.PIN_TRIES} wrong PINs")
-            _hang_up(response, "verify_callback_failed")
+            hang_up("verify_callback_failed", response)
         else:
             speak(response, "verify_pin_not_accepted")
             _ask_callback_pin(response)
-    outbox.flush(runtime)
+    _flush(notice_job)
     return twiml(response)
 
 
@@ -268,17 +270,22 @@ def _callback_verified(session, callback):
     callback.status, callback.verified_at = "verified", runtime.now()
     delivered = disclosures.deliver(session, runtime, callback)
     if delivered is None:
-        return _hang_up(VoiceResponse(), "verify_callback_verified")
+        return hang_up("verify_callback_verified")
     disclosure, secret = delivered
     response = VoiceResponse()
     speak(response, "verify_secret_intro", count=len(secret))
     return twiml(_read_secret(response, secret, disclosure.id))
 
 
-def _read_secret(response: VoiceResponse, secret: str, disclosure_id: int) -> VoiceResponse:
+def _spell_out(response: VoiceResponse, secret: str) -> None:
+    """The secret, one character a phrase, with a pause after each."""
     for phrase in spell_secret(secret):
         response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
         response.pause(length=1)
+
+
+def _read_secret(response: VoiceResponse, secret: str, disclosure_id: int) -> VoiceResponse:
+    _spell_out(response, secret)
     speak(response, "verify_secret_end")
     action = url_for("verification.callback_secret", t=_token(), d=disclosure_id)
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
@@ -291,31 +298,28 @@ def _read_secret(response: VoiceResponse, secret: str, disclosure_id: int) -> Vo
 def callback_secret():
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        try:
-            callback = callbacks.admit(session, runtime, _token(), _call_sid(), ("verified",), fresh=False)
-        except callbacks.Rejected as exc:
-            return _refuse(session, exc)
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
         if _digits() != "1":
             disclosures.finish_call(session, runtime, callback, "the person has it")
-            return _hang_up(VoiceResponse(), "verify_secret_deleted")
+            return hang_up("verify_secret_deleted")
         again = disclosures.repeat(session, runtime, callback, _int_arg("d", MAX_ID))
         if again is None:
-            return _hang_up(VoiceResponse(), "verify_secret_deleted")
+            return hang_up("verify_secret_deleted")
         secret, last = again
     response = VoiceResponse()
     if not last:
         return twiml(_read_secret(response, secret, _int_arg("d", MAX_ID)))
-    for phrase in spell_secret(secret):
-        response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
-        response.pause(length=1)
-    return _hang_up(response, "verify_secret_last")
+    _spell_out(response, secret)
+    return hang_up("verify_secret_last", response)
 
 
 @bp.post(callbacks.STATUS_PATH.removeprefix("/verification"))
 def callback_status():
     """Status callback of the outbound call: when it ends, whatever was delivered on it is erased."""
     runtime = _runtime()
-    if request.form.get("CallStatus") not in ENDED:
+    if request.form.get("CallStatus") not in CALL_ENDED:
         return empty()
     with runtime.store.transaction() as session:
         callback = callbacks.by_token(session, _token())
@@ -332,4 +336,4 @@ def callback_status():
     return empty()
 
 
-answer_errors_with(bp, lambda: _hang_up(VoiceResponse(), "verify_error"), "the verification call ends politely")
+answer_errors_with(bp, lambda: hang_up("verify_error"), "the verification call ends politely")

@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core import hours, phones
 from dispatch import spool, tickets
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, empty, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ bp.before_request(require_twilio_signature)
 MENU_ATTEMPTS = 3
 MENU_TIMEOUT_SECONDS = 3  # after the last key: short, so "1" is not kept waiting for more digits
 CALL_HINT_TTL_SECONDS = 6 * 3600
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def _runtime():
@@ -73,7 +72,9 @@ def _reopening_phrase(runtime) -> str | None:
     return speech.spoken_opening(opening, now) if opening else None
 
 
-def _menu(response: VoiceResponse, attempt: int, greet: bool) -> VoiceResponse:
+def main_menu(response: VoiceResponse, attempt: int = 1, greet: bool = False) -> VoiceResponse:
+    """The main menu (after the greeting if ``greet``); a caller who keys nothing hears "Sorry" and
+    gets it again, up to ``MENU_ATTEMPTS`` times."""
     config = _runtime().config
     gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#",
                              action=url_for("voice.menu", attempt=attempt), method="POST")
@@ -82,13 +83,13 @@ def _menu(response: VoiceResponse, attempt: int, greet: bool) -> VoiceResponse:
     speak(gather, "menu", support=config.support_digit, verification=config.verification_digit,
           status=config.status_digit, extension=" ".join(config.emergency_extension))
     # No key at all: Twilio skips the action and goes on here.
-    response.redirect(url_for("voice.menu", attempt=attempt, heard="nothing"), method="POST")
+    response.redirect(url_for("voice.menu", attempt=attempt), method="POST")
     return response
 
 
 @bp.post("/incoming")
 def incoming():
-    return twiml(_menu(VoiceResponse(), attempt=1, greet=True))
+    return twiml(main_menu(VoiceResponse(), attempt=1, greet=True))
 
 
 @bp.post("/menu")
@@ -115,7 +116,7 @@ def menu():
         speak(response, "menu_give_up")
         response.redirect(url_for("voice.voicemail", box="support" if _open_now() else "after_hours"), method="POST")
         return twiml(response)
-    return twiml(_menu(response, attempt + 1, greet=False))
+    return twiml(main_menu(response, attempt + 1))
 
 
 def _open_now() -> bool:
@@ -169,7 +170,7 @@ def desk_screen():
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, action=url_for("voice.desk_accept"),
                              method="POST")
-    speak(gather, "desk_screen", caller=speech.spell(caller) if caller else "an unknown number")
+    speak(gather, "desk_screen", caller=speech.spell(caller) if caller else say("desk_screen_unknown_caller"))
     response.hangup()
     return twiml(response)
 
@@ -320,7 +321,7 @@ def transcription():
 @bp.post("/status")
 def call_status():
     """Call status callback: a caller who reached a box and hung up before the tone is a missed call."""
-    if request.form.get("CallStatus") in ENDED and request.form.get("Direction", "inbound") == "inbound":
+    if request.form.get("CallStatus") in CALL_ENDED and request.form.get("Direction", "inbound") == "inbound":
         try:
             box = _runtime().redis.get(f"call:{_call_sid()}:box")
         except (redis.RedisError, OSError):
@@ -335,7 +336,7 @@ def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
     gather = response.gather(input="dtmf", timeout=6, finish_on_key="#", action=url_for("voice.ticket_status"),
                              method="POST")
     speak(gather, "status_ask")
-    response.redirect(url_for("voice.menu", attempt=MENU_ATTEMPTS - 1, heard="nothing"), method="POST")
+    response.redirect(url_for("voice.menu", attempt=MENU_ATTEMPTS - 1), method="POST")
     return response
 
 
@@ -362,8 +363,7 @@ def ticket_status():
     gather = response.gather(input="dtmf", timeout=5, finish_on_key="#", action=url_for("voice.ticket_status"),
                              method="POST")
     speak(gather, "status_again")
-    response.redirect(url_for("voice.menu", attempt=1, heard="nothing"), method="POST")
-    return twiml(response)
+    return twiml(main_menu(response))  # "stay on the line to return to the menu": the menu, no "Sorry"
 
 
 @bp.post("/fallback")

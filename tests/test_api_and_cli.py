@@ -4,7 +4,7 @@ import time
 import pytest
 
 from dispatch import recovery
-from tests.dispatch_support import start_worker, stop_workers, wait_until
+from tests.dispatch_support import start_worker, stop_workers, wait_alive, wait_until
 from tests.support import CLIENT_PHONE
 
 pytestmark = pytest.mark.postgres
@@ -92,8 +92,9 @@ def test_directory_import_reports_added_updated_and_rejected_rows(stack, tmp_pat
     second = runner.invoke(args=["directory", "import", str(csv_file)])
     assert "0 added, 1 updated" in second.output
     contacts = stack.api("/api/contacts?phone=%2B12705550188")
-    if contacts.status_code == 200:  # the contacts API, where built, shows the same directory
-        assert contacts.get_json()["contacts"][0]["email"] == "ann@new.test"
+    assert contacts.status_code == 200, contacts.get_data(as_text=True)  # the API shows the same directory
+    [ann] = contacts.get_json()["contacts"]
+    assert (ann["name"], ann["email"], ann["phones"]) == ("Ann Lee", "ann@new.test", ["+12705550188"])
 
 
 def test_directory_import_names_missing_columns(stack, tmp_path):
@@ -114,3 +115,24 @@ def test_simulate_walks_the_phone_tree_in_the_terminal(stack):
     assert "Your ticket number is C, S, 1" in result.output
     assert "Ticket CS-000001: emergency_voicemail, P1" in result.output
     assert "The network is down at the dental office" in result.output
+    # No worker runs in this test: the page is still waiting, and the simulator says so.
+    assert "The on-call technician's page is queued; no worker is running: `python -m dispatch.worker` sends it." \
+        in result.output
+    assert "Paged" not in result.output and stack.fake.messages == []
+
+
+def test_simulate_shows_the_page_a_running_worker_sent(stack):
+    worker = start_worker(stack, "simulate-worker")
+    try:
+        wait_alive(stack, "simulate-worker")
+        result = stack.app.test_cli_runner().invoke(
+            args=["simulate", "--no-speak", "--at", "2026-11-25T03:00:00-05:00"],
+            input="501\nThe network is down at the dental office\n")
+    finally:
+        stop_workers(worker)
+    assert result.exit_code == 0, result.output
+    [sms] = stack.fake.messages
+    primary = next(s for s in stack.config.staff.values() if s.mobile == sms["to"])
+    assert f"Paged {primary.name} ({primary.mobile}) by SMS: {sms['body']}\n" in result.output
+    assert sms["body"].startswith("CS-000001 EMERGENCY:")
+    assert "queued" not in result.output

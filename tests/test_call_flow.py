@@ -68,6 +68,9 @@ def test_desk_screening_asks_the_technician_to_accept(stack):
     assert status == 200
     root = ET.fromstring(body)
     assert "Press 1 to accept" in root.find("Gather/Say").text
+    withheld = ET.fromstring(stack.hooks.post("/voice/desk-screen", {"CallSid": "CA2", "From": "Anonymous",
+                                                                      "To": "+12705550101"})[1])
+    assert withheld.find("Gather/Say").text == "Support call from an unknown number. Press 1 to accept."
     assert root.find("Hangup") is not None  # a voicemail that presses nothing is not connected
     accepted = ET.fromstring(stack.hooks.post("/voice/desk-accept", {"CallSid": "CA1", "Digits": "1"})[1])
     assert list(accepted) == []  # an empty document bridges the call
@@ -136,9 +139,13 @@ def test_extension_501_at_3am_is_a_p1_ticket_handed_to_the_dispatcher(stack):
     call = stack.call()
     call.press("501")
     assert "emergency line" in call.said and call.state == "record"
+    # The page goes out when the message is stored, while the caller is still on the line:
+    # the intro and the goodbye say the same thing.
+    assert "The on-call technician is paged as soon as you have left your message." in call.said
     call.leave_message(seconds=40, transcript="The whole office network is down")
     assert "Your ticket number is C, S, 1" in call.said
     assert "on-call technician is being paged now" in call.said
+    assert "hang up" not in call.transcript
     jobs = stack.queued_jobs("urgent")
     assert [(j.func_name, j.args) for j in jobs] == [("dispatch.jobs.page_ticket", (1,))]
     call.deliver_callbacks()

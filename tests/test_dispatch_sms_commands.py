@@ -140,6 +140,57 @@ def test_the_same_call_message_delivered_twice_rings_once(paging):
     assert len(paging.fake.calls) == 1
 
 
+def delivered_twice(stack, from_, body, sid) -> list[list[str]]:
+    """The same inbound message (one MessageSid) delivered twice, as Twilio may; the two answers."""
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": stack.fake.account_sid,
+              "From": from_, "To": SUPPORT_NUMBER, "Body": body, "NumMedia": "0"}
+    answers = []
+    for _ in range(2):
+        status, answer = stack.hooks.post("/sms/incoming", params)
+        assert status == 200, answer
+        answers.append([m.text for m in ET.fromstring(answer).iter("Message")])
+        settle(stack)
+    return answers
+
+
+@pytest.mark.parametrize("body", ["ACK", "RES 1", "ESC", "CALL 1"])
+def test_a_reply_delivered_twice_acts_once_and_answers_the_same(paging, body):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    sent_before = (len(paging.fake.messages), len(paging.fake.calls))
+    first, second = delivered_twice(paging, people["primary"], body, "SM" + "2" * 32)
+    assert first and second == first
+    ticket = paging.ticket("CS-000001")
+    assert [e["command"] for e in events(ticket, "reply")] == [body.split()[0]]
+    if body == "ESC":  # the next step (the voice page) once, not the one after it too
+        assert [c["to"] for c in paging.fake.calls] == [people["primary"]]
+        assert len(paging.fake.messages) == sent_before[0]
+        assert len(events(ticket, "escalation_step")) == 2
+    if body == "CALL 1":
+        assert len(paging.fake.calls) == 1
+    if body == "ACK":
+        assert len(events(ticket, "acknowledged")) == 1
+    if body == "RES 1":
+        assert first == ["CS-000001 is resolved. Thank you."]
+
+
+def test_an_ack_delivered_again_after_an_esc_does_not_take_the_ticket_back(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    ack = {"MessageSid": "SM" + "3" * 32, "AccountSid": paging.fake.account_sid, "From": people["primary"],
+           "To": SUPPORT_NUMBER, "Body": "ACK 1", "NumMedia": "0"}
+    assert paging.hooks.post("/sms/incoming", ack)[0] == 200
+    assert text(paging, people["primary"], "ESC 1") == ["CS-000001: paging the next on-call step now."]
+    settle(paging)
+    assert paging.ticket("CS-000001")["status"] == "new"
+    assert paging.hooks.post("/sms/incoming", ack)[0] == 200  # the first ACK, redelivered late
+    ticket = paging.ticket("CS-000001")
+    assert ticket["status"] == "new"
+    assert len(events(ticket, "acknowledged")) == 1
+
+
 def test_who_and_help(paging):
     people = on_call(paging)
     who = paging.api("/api/oncall").get_json()

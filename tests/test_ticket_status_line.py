@@ -61,3 +61,15 @@ def test_silence_at_the_status_prompt_returns_to_the_menu(stack):
     call.press("3")
     call.wait()
     assert "For support, press 1" in call.said and call.state == "gather"
+
+
+def test_staying_on_the_line_after_a_status_returns_to_the_menu_without_an_apology(stack):
+    _leave_ticket(stack)
+    call = stack.call()
+    call.press("3").press("1#")
+    assert "Or stay on the line to return to the menu." in call.said
+    call.wait()
+    assert call.said.startswith("For support, press 1."), call.said
+    assert "Sorry" not in call.said and call.state == "gather"
+    call.press("3")  # the real menu: every option works from here
+    assert "enter your ticket number" in call.said

@@ -3,6 +3,10 @@ and answers that never tell whether a contact exists."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+
+from core.models import OutboxJob
+from dispatch import outbox
 
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
                                         run_callbacks, seed, verification_tickets)
@@ -23,6 +27,7 @@ def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):
     spoken_number = ", ".join("CS" + str(int(ticket["number"].split("-")[1])))
     assert spoken_number in call.said
     assert contact(stack, ANN)["verified"]["method"] == "pin"
+    assert "For account access or password help, press 2" in call.said  # the whole main menu
     call.press("1")  # back at the menu: support
     assert call.state in ("dial", "gather", "record")
 
@@ -134,7 +139,13 @@ def test_a_number_that_is_not_a_phone_number_is_asked_again(stack):
     call.wait()
     assert "did not hear anything" in call.said
     call.press("99#")
-    assert "Returning to the main menu" in call.said and "For support, press 1" in call.said
+    assert "Returning to the main menu" in call.said
+    # The real main menu, with every option, not one that offers only support.
+    assert "For support, press 1. For account access or password help, press 2. To hear the status of a " \
+           "ticket, press 3. For an after-hours emergency, dial extension 5 0 1" in call.said
+    assert "did not hear a selection" not in call.said
+    call.press("3")
+    assert "enter your ticket number" in call.said
 
 
 def test_star_asks_for_the_callback_and_silence_ends_there_too(stack):
@@ -146,3 +157,24 @@ def test_star_asks_for_the_callback_and_silence_ends_there_too(stack):
     silent.wait()
     assert "call you back at the number we have on file" in silent.said and silent.state == "ended"
     assert [c["to"] for c in run_callbacks(stack)] == [BEN, BEN]
+
+
+def test_a_pin_webhook_hands_to_rq_only_the_jobs_it_made(stack):
+    """The callback and the security notice go to RQ at once; another pending outbox job is
+    left to the worker's flush, not done inside the caller's webhook."""
+    seed(stack)
+    with stack.runtime.store.transaction() as session:
+        outbox.add(session, "dispatch.jobs.page_ticket", [12345], key="someone-elses-job", queue="urgent")
+    queued = lambda: set(stack.runtime.queue("urgent").job_ids)  # noqa: E731
+
+    first = reach_pin_prompt(stack, ANN)
+    for pin in ("1357", "2468", "3579"):
+        first.press(pin + "#")
+    assert any(key.startswith("callback-") for key in queued())
+    second = reach_pin_prompt(stack, ANN).press("1470#").press("2581#")  # the fifth wrong PIN locks
+    assert "That PIN was not accepted" in second.said
+    assert any(key.startswith("security-notice-") for key in queued())
+    assert "someone-elses-job" not in queued()
+    with stack.runtime.store.transaction() as session:
+        pending = session.scalars(select(OutboxJob.job_key).where(OutboxJob.enqueued_at.is_(None))).all()
+    assert pending == ["someone-elses-job"]

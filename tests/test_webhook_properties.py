@@ -149,7 +149,6 @@ NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", 
 QUERY = st.fixed_dictionaries({}, optional={
     "attempt": NUMBERS, "silences": NUMBERS, "w": NUMBERS, "d": NUMBERS,
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
-    "heard": one_of_values("nothing"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
                       st.sampled_from([Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
     "t": st.one_of(st.sampled_from([Seeded("ann_token"), Seeded("ben_token")]), st.just(Seeded("ann_token")),
@@ -197,7 +196,7 @@ class Endpoint:
 
 VOICE_ENDPOINTS = [
     Endpoint("/voice/incoming", CALLER),
-    Endpoint("/voice/menu", CALLER, ("attempt", "heard")),
+    Endpoint("/voice/menu", CALLER, ("attempt",)),
     Endpoint("/voice/fallback", CALLER),
     Endpoint("/voice/voicemail", CALLER, ("box",)),
     Endpoint("/voice/recorded", CALLER, ("box",), may_end=True),

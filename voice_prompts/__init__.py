@@ -22,7 +22,3 @@ for _module in (caller, paging, verification):
 def say(key: str, **values) -> str:
     """The sentence ``key`` with ``values`` filled in."""
     return _CATALOGUE[key].format(**values)
-
-
-def keys() -> list[str]:
-    return sorted(_CATALOGUE)

@@ -19,7 +19,10 @@ PROMPTS = {
         "If this is an emergency, dial {extension} now. "
         "Otherwise, please stay on the line to leave a message for the next business day."
     ),
-    "emergency_intro": "You have reached the emergency line. The on-call technician will be paged as soon as you hang up.",
+    "emergency_intro": (
+        "You have reached the emergency line. "
+        "The on-call technician is paged as soon as you have left your message."
+    ),
     "voicemail_support": (
         "Please leave your name, your company, a number to call you back on, and a short description of the problem "
         "after the tone. Press pound when you are done."
@@ -45,6 +48,7 @@ PROMPTS = {
     "status_not_found": "We could not find that ticket.",
     "status_again": "To check another ticket, enter its number followed by pound. Or stay on the line to return to the menu.",
     "desk_screen": "Support call from {caller}. Press 1 to accept.",
+    "desk_screen_unknown_caller": "an unknown number",
     "technical_difficulty": "We are having technical difficulties, but your message will still reach us.",
     "status_words_new": "open and waiting for a technician",
     "status_words_acknowledged": "being worked on by a technician",

@@ -21,6 +21,7 @@ PROMPTS = {
     # -- replies to technicians' commands --------------------------------------------------
     "sms_reply_ack": "{number} is yours. {callback}. Reply RES {digits} when fixed, CALL {digits} to ring the caller.",
     "sms_reply_ack_taken": "{number} was already taken by {name}.",
+    "sms_reply_someone": "someone",
     "sms_reply_already_resolved": "{number} is already resolved.",
     "sms_reply_res": "{number} is resolved. Thank you.",
     "sms_reply_esc": "{number}: paging the next on-call step now.",
@@ -49,6 +50,7 @@ PROMPTS = {
     "voice_page_acknowledged": "Acknowledged. Ticket {spelled} is yours. Goodbye.",
     "voice_page_resolved": "Ticket {spelled} is now resolved. Goodbye.",
     "voice_page_taken": "Ticket {spelled} was already taken by {name}. Goodbye.",
+    "voice_page_someone": "someone",
     "voice_page_already_resolved": "Ticket {spelled} is already resolved. Goodbye.",
     "voice_page_gone": "This page is no longer active. Goodbye.",
     "voice_page_error": "Sorry, this page could not be loaded. Please check your text messages. Goodbye.",

@@ -31,7 +31,7 @@ PROMPTS = {
         "A one-time message is waiting for you. For your security, it is only read on a call back "
         "to the number we have on file."
     ),
-    "verify_back_to_menu": "For support, press {support}. Or hang up if you are done.",
+    "verify_back_to_menu": "If you are done, you can hang up now. Otherwise, here is the main menu again.",
     "verify_error": "Sorry, we could not complete the verification. Please call us again. Goodbye.",
     # -- the dual callback -------------------------------------------------------------------
     "verify_callback_greeting": (
