@@ -37,9 +37,19 @@ def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_
         stop.wait(interval)
 
 
-def make_worker(runtime, name: str | None = None) -> SimpleWorker:
-    """A worker that runs jobs in its own process (no fork), so jobs share the runtime's pools."""
-    return SimpleWorker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
+class PagingWorker(SimpleWorker):
+    """RQ's worker running jobs in its own process (no fork), so jobs share the runtime's pools.
+
+    After a Redis outage RQ's worker waits longer and longer between reconnection tries
+    (up to a minute); a page waiting in the outbox must not wait for that, so it tries
+    every 2 s at most.
+    """
+
+    max_connection_wait_time = 2.0
+
+
+def make_worker(runtime, name: str | None = None) -> PagingWorker:
+    return PagingWorker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
 
 
 def main(argv: list[str] | None = None) -> int:
