@@ -1,4 +1,5 @@
 import os
+import warnings
 
 import pytest
 import redis
@@ -33,6 +34,16 @@ def database_url(tmp_path):
     for module in MODEL_MODULES:
         importlib.import_module(module)
     engine = create_engine(url)
+    with engine.begin() as conn:
+        # A session an earlier test left behind (a process it killed, a pool it did not
+        # dispose) would block DROP TABLE for good, and every later test with it: end such
+        # sessions, and say so, since one still busy means that earlier test leaked it.
+        busy = conn.exec_driver_sql(
+            "SELECT application_name, state, left(query, 80), pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()").all()
+    left_busy = [row[:3] for row in busy if row[1] not in ("idle", None)]
+    if left_busy:
+        warnings.warn(f"sessions left busy by an earlier test, ended: {left_busy}")
     Base.metadata.drop_all(engine)
     engine.dispose()
     return url
