@@ -8,6 +8,8 @@ first request.
 from __future__ import annotations
 
 import importlib
+import os
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,6 +83,9 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         else:
             event.listen(self.engine, "before_cursor_execute", _drop_nul, retval=True)
+            event.listen(self.engine, "do_connect", _name_the_session)
+            event.listen(self.engine, "connect", lambda dbapi_connection, _record: _opened.add(dbapi_connection))
+        _stores.add(self)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self) -> None:
@@ -154,6 +159,46 @@ def _drop_nul(_conn, _cursor, statement, parameters, _context, _executemany):
     spooled voicemail carrying one would stop the spool's replay for good. NULs are dropped
     from every value sent, so what is written and what is looked up agree."""
     return statement, _without_nul(parameters)
+
+
+_stores: weakref.WeakSet = weakref.WeakSet()  # every Store of this process
+_opened: weakref.WeakSet = weakref.WeakSet()  # every PostgreSQL connection this process opened
+
+
+def _name_the_session(_dialect, _record, _cargs, cparams):
+    """Label each PostgreSQL session with its process (``pg_stat_activity.application_name``)."""
+    cparams.setdefault("application_name", f"support-line pid {os.getpid()}")
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must neither use nor keep its parent's database connections.
+
+    RQ's worker forks its scheduler process (and ``gunicorn --preload`` would fork web
+    workers) while connections are open. Using one from two processes interleaves their
+    messages on one socket. Merely keeping one is harmful on PostgreSQL: psycopg never
+    closes a connection it inherited (that would end the parent's session), so the socket
+    stays open while the child lives, and if the parent is killed, say mid-transaction,
+    its server session lives on, holding its locks, until the child exits. So the child
+    gets fresh pools, and each inherited PostgreSQL socket is swapped for /dev/null: the
+    server sees the session end with the parent, and the descriptor number stays taken
+    for as long as psycopg holds on to it.
+    """
+    if _opened:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        try:
+            for connection in list(_opened):
+                try:
+                    os.dup2(devnull, connection.pgconn.socket)
+                except Exception:  # already closed: nothing inherited
+                    pass
+        finally:
+            os.close(devnull)
+        _opened.clear()
+    for store in list(_stores):
+        store.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

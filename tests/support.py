@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,16 @@ def fresh_database_url(folder: Path) -> str:
     for module in MODEL_MODULES:
         importlib.import_module(module)
     engine = create_engine(url)
+    with engine.begin() as conn:
+        # A session an earlier test left behind (a process it killed, a pool it did not
+        # dispose) would block DROP TABLE for good, and every later test with it: end such
+        # sessions, and say so, since one still busy means that earlier test leaked it.
+        busy = conn.exec_driver_sql(
+            "SELECT application_name, state, left(query, 80), pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()").all()
+    left_busy = [row[:3] for row in busy if row[1] not in ("idle", None)]
+    if left_busy:
+        warnings.warn(f"sessions left busy by an earlier test, ended: {left_busy}")
     Base.metadata.drop_all(engine)
     engine.dispose()
     return url

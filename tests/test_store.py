@@ -1,13 +1,17 @@
-"""The store starts on an older database (added columns are migrated in place), and several
-processes starting together on an empty database all start."""
+"""The store across releases and processes: added columns are migrated in place, several
+processes starting together on an empty database all start, and a killed process's
+database sessions end with it."""
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from core.db import Store
 from core.settings import PROJECT_ROOT
+from tests.dispatch_support import real_time_stack, start_worker, stop_workers, wait_alive, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -32,3 +36,49 @@ def test_processes_starting_together_on_an_empty_database_all_start(database_url
                                   stderr=subprocess.PIPE, text=True) for _ in range(4)]
     errors = [process.communicate(timeout=60)[1] for process in processes]
     assert [process.returncode for process in processes] == [0] * 4, "\n".join(errors)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, redis_url, database_url):
+    # RQ's worker forks its scheduler process; killed with SIGKILL (the OOM killer, a lost host),
+    # the worker must not leave that child holding its PostgreSQL sessions and their locks.
+    if database_url.startswith("sqlite"):
+        pytest.skip("about PostgreSQL sessions (a forked process does not inherit SQLite's locks)")
+    stack = real_time_stack(tmp_path, redis_url, database_url)
+    worker = start_worker(stack, "doomed")
+    children = []
+
+    def sessions() -> int:
+        with stack.runtime.store.engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                                {"name": f"support-line pid {worker.pid}"}).scalar()
+
+    try:
+        wait_alive(stack, "doomed")
+        wait_until(lambda: _children(worker.pid), 10, "the worker to start its scheduler process")
+        children = _children(worker.pid)
+        wait_until(lambda: sessions() > 0, 10, "the worker to use the database")
+        worker.kill()
+        worker.wait()
+        wait_until(lambda: sessions() == 0, 10, "the killed worker's sessions to end")
+    finally:
+        stop_workers(worker)
+        for pid in children:  # the orphaned scheduler process
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        stack.fake.stop()
+        stack.runtime.store.dispose()
