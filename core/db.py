@@ -74,9 +74,11 @@ class Store:
         else:
             options.update(pool_size=5, max_overflow=5, pool_timeout=5)
         if parsed.get_backend_name() == "postgresql":
-            # Wait for a lock no longer than SQLite's busy_timeout: a webhook must answer within
-            # Twilio's 15 s (a locked store sends a voicemail to the spool), and a job fails and is retried.
-            options["connect_args"] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}"}
+            # Wait for a lock, or a server that does not answer, no longer than SQLite's busy_timeout:
+            # a webhook must answer within Twilio's 15 s (a store that cannot take a voicemail sends
+            # it to the spool), and a job fails and is retried.
+            options["connect_args"] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
+                                       "connect_timeout": LOCK_TIMEOUT_SECONDS}
         self.engine = create_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
