@@ -5,9 +5,14 @@ creates messages and calls here. It checks Basic auth and the ``To`` number like
 Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
 sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection.
+
+``python -m fake_twilio.server`` runs it as a process of its own (so a load generator's
+GIL does not slow it), prints ``port <n>`` once it listens, and shows what it was sent
+at ``GET /_fake/state`` (JSON); ``POST /_fake/faults`` queues faults (a JSON list).
 """
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import math
@@ -146,7 +151,10 @@ class FakeTwilio:
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        arrived = time.time()
         parts = urlsplit(http.path)
+        if parts.path.startswith("/_fake/"):
+            return self._control(http, method, parts.path)
         with self._lock:
             self.requests.append((method, parts.path))
         length = int(http.headers.get("Content-Length") or 0)
@@ -163,7 +171,7 @@ class FakeTwilio:
         if method != "POST" or parts.path not in (prefix + "Messages.json", prefix + "Calls.json"):
             return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
                                            "status": 404})
-        self.request_times.append(time.time())
+        self.request_times.append(arrived)
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         if fault is not None and self._apply_fault(http, fault):
@@ -181,19 +189,34 @@ class FakeTwilio:
             segments, encoding = sms_segments(body)
             message = {"sid": new_sid("SM"), "to": to, "from": form.get("From"), "body": body,
                        "status": "queued", "status_callback": form.get("StatusCallback"),
-                       "num_segments": segments, "encoding": encoding, "at": time.time()}
+                       "num_segments": segments, "encoding": encoding, "at": time.time(),
+                       "requested_at": arrived}
             with self._lock:
                 self.messages.append(message)
             return self._reply(http, 201, self._message_json(message))
         call = {"sid": new_sid("CA"), "to": to, "from": form.get("From"), "url": form.get("Url"),
                 "twiml": form.get("Twiml"), "status": "queued", "status_callback": form.get("StatusCallback"),
                 "machine_detection": form.get("MachineDetection"), "timeout": form.get("Timeout"),
-                "at": time.time()}
+                "at": time.time(), "requested_at": arrived}
         with self._lock:
             self.calls.append(call)
         return self._reply(http, 201, {"sid": call["sid"], "account_sid": self.account_sid, "to": to,
                                        "from": call["from"], "status": "queued", "direction": "outbound-api",
                                        "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"})
+
+    def _control(self, http, method: str, path: str) -> None:
+        """The stand-in's own endpoints, for a test or benchmark in another process (no auth: loopback)."""
+        if method == "GET" and path == "/_fake/state":
+            with self._lock:
+                state = {"messages": list(self.messages), "calls": list(self.calls),
+                         "requests": list(self.requests), "request_times": list(self.request_times)}
+            return self._reply(http, 200, state)
+        if method == "POST" and path == "/_fake/faults":
+            length = int(http.headers.get("Content-Length") or 0)
+            faults = json.loads(http.rfile.read(length) or b"[]")
+            self.fail_next(*(tuple(f) if isinstance(f, list) else f for f in faults))
+            return self._reply(http, 200, {"queued": len(faults)})
+        return self._reply(http, 404, {"message": "unknown control endpoint"})
 
     def _apply_fault(self, http, fault) -> bool:
         if fault == 500:
@@ -248,3 +271,24 @@ def _valid_number(value: str) -> bool:
 
 def _now_rfc2822() -> str:
     return datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until terminated; the first line printed is ``port <n>``."""
+    parser = argparse.ArgumentParser(prog="python -m fake_twilio.server", description=main.__doc__)
+    parser.add_argument("--auth-token", required=True)
+    parser.add_argument("--account-sid", default=ACCOUNT_SID)
+    args = parser.parse_args(argv)
+    fake = FakeTwilio(args.auth_token, account_sid=args.account_sid).start()
+    print(f"port {fake._server.server_address[1]}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
