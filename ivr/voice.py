@@ -273,6 +273,7 @@ def recorded():
     ticket = _store(_report(box, recording_sid=form.get("RecordingSid") or None,
                             recording_url=form.get("RecordingUrl") or None,
                             recording_seconds=_seconds(form.get("RecordingDuration"))))
+    _forget_box()  # stored (or spooled): the call's status callback has nothing left to open
     return twiml(_goodbye(VoiceResponse(), ticket, box, "ticket_opened"))
 
 
