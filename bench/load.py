@@ -56,6 +56,8 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import psutil  # noqa: E402
+import redis  # noqa: E402
+from rq.job import Job  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 from yarl import URL  # noqa: E402
@@ -68,7 +70,8 @@ from tests.support import AUTH_TOKEN, BASE_CONFIG, SUPPORT_NUMBER, RedisServer  
 
 RESULTS = ROOT / "bench" / "results"
 REQUEST_TIMEOUT = 15  # seconds, as Twilio gives a voice webhook
-PAGE_WAIT = 60  # seconds to wait after a level for its pages to reach the stand-in
+PAGE_WAIT = 600  # at most, seconds to wait after a level for its queued pages to reach the stand-in
+PAGE_STALL = 20  # ... and no longer than this without a new one
 TARGET_LEVEL, TARGET_P99_MS, TARGET_FLOOR_RATIO = 200, 25.0, 2.0
 FIRST_CALLER = 1000  # caller numbers +1270555xxxx from here on, one per call, never reused
 
@@ -295,7 +298,8 @@ class CpuMeter:
         return {k: round(v, 3) for k, v in used.items()}
 
 
-def check_level(stack: ProcessStack, store: Store, level: Level, primary: str, prefix: str) -> dict:
+def check_level(stack: ProcessStack, store: Store, redis_connection, level: Level, primary: str,
+                prefix: str) -> dict:
     """Every voicemail one ticket, heard by its caller; every P1 exactly one first-step SMS."""
     sids = {sid: caller for caller, (sid, _, _) in level.voicemails.items()}
     with store.transaction() as session:
@@ -306,25 +310,37 @@ def check_level(stack: ProcessStack, store: Store, level: Level, primary: str, p
                                     .where(Ticket.call_sid.in_(sid_list[i:i + 500]))).all()
     tickets = {row.call_sid: row for row in rows}
     p1 = [row for row in rows if row.priority == "P1"]
-    deadline = time.monotonic() + PAGE_WAIT
-    while True:  # the last pages may still be on their way
+    deadline, progress_at, count = time.monotonic() + PAGE_WAIT, time.monotonic(), -1
+    while True:  # pages still queued are on their way: wait while they keep arriving
         messages = stack.fake.messages
         about = defaultdict(list)
         for m in messages:
             found = re.match(rf"{prefix}-(\d+) ", m["body"])
             if found:
                 about[int(found.group(1))].append(m)
-        if all(about.get(row.id) for row in p1) or time.monotonic() > deadline:
+        if len(messages) != count:
+            count, progress_at = len(messages), time.monotonic()
+        if all(about.get(row.id) for row in p1) or time.monotonic() > min(deadline, progress_at + PAGE_STALL):
             break
         time.sleep(0.5)
     heard_wrong = [c for c, (sid, _, heard) in level.voicemails.items()
                    if sid in tickets and heard != f"{prefix}{tickets[sid].id}"]
-    page_latency = []
+    page_latency, parts = [], defaultdict(list)
+    jobs = {row.id: job for row, job in zip(p1, Job.fetch_many([f"page-ticket-{row.id}" for row in p1],
+                                                              connection=redis_connection))}
     for row in p1:
         first = min((m["requested_at"] for m in about.get(row.id, []) if sids[row.call_sid] in m["body"]),
                     default=None)
-        if first is not None:
-            page_latency.append(first - level.voicemails[sids[row.call_sid]][1])
+        if first is None:
+            continue
+        sent = level.voicemails[sids[row.call_sid]][1]
+        page_latency.append(first - sent)
+        job = jobs.get(row.id)
+        if job is not None and job.enqueued_at and job.started_at:  # where the page's time went
+            enqueued, started = job.enqueued_at.timestamp(), job.started_at.timestamp()
+            parts["webhook_to_enqueued"].append(enqueued - sent)
+            parts["queued"].append(started - enqueued)
+            parts["job_to_sms_request"].append(first - started)
     checks = {
         "voicemails": len(level.voicemails),
         "tickets": len(tickets),
@@ -338,7 +354,8 @@ def check_level(stack: ProcessStack, store: Store, level: Level, primary: str, p
     }
     checks["ok"] = all(v == 0 for k, v in checks.items() if k not in ("voicemails", "tickets")) \
         and checks["tickets"] == checks["voicemails"]
-    return {"checks": checks, "page_latency": page_latency}
+    return {"checks": checks, "page_latency": page_latency,
+            "page_parts": {name: summary(values) for name, values in parts.items()}}
 
 
 def level_report(level: Level, seconds: float) -> dict:
@@ -366,6 +383,10 @@ def print_level(n: int, app: dict, floor: dict) -> None:
     page = app["page"]
     print(f"  {'record -> first SMS request':<28}{'':>7}{fmt(page['p50_ms'], 8)}{fmt(page['p95_ms'], 8)}"
           f"{fmt(page['p99_ms'], 8)}{fmt(page['max_ms'], 8)}   ({page['count']} pages)")
+    parts = app["page_parts"]
+    if parts:
+        print("  page, medians: " + ", ".join(f"{name.replace('_', ' ')} {fmt(s['p50_ms'], 0)} ms"
+                                              for name, s in parts.items()))
     cpu, fcpu = app["cpu_cores"], floor["cpu_cores"]
     print(f"  CPU (cores): web {cpu['web']:.2f}, rq workers {cpu['workers']:.2f}, redis {cpu['redis']:.2f}, "
           f"fake twilio {cpu['fake']:.2f}, generator {cpu['generator']:.2f}, other users {cpu['others']:.2f} "
@@ -411,6 +432,7 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
     meter = CpuMeter({"web": pids["web"], "workers": pids["workers"], "fake": pids["fake"], "redis": [redis_pid],
                       "floor": floor_pids})
     prefix = stack.config["company"]["ticket_prefix"]
+    redis_connection = redis.Redis.from_url(stack.redis_url)
     rows = []
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         app = Driver(session, stack.base_url, args.think, rng)
@@ -419,7 +441,7 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
         level, _ = await app.run(10, 20, None, 60)
         if level.errors or level.completed != 20:
             raise SystemExit(f"warm-up failed: {level.errors[:3]}")
-        check_level(stack, store, level, primary, prefix)
+        check_level(stack, store, redis_connection, level, primary, prefix)
         floor = Driver(session, floor_url, 0.05, rng, floor_flow=app.learned)
         floor.numbers = app.numbers
         await floor.run(10, 20, None, 60)
@@ -441,9 +463,10 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
                 report["loop_lag_p99_ms"] = (percentile(lags, 99) or 0) * 1000
                 report["loadavg_after"] = os.getloadavg()
                 if name == "app":
-                    checked = check_level(stack, store, level, primary, prefix)
+                    checked = check_level(stack, store, redis_connection, level, primary, prefix)
                     report["checks"] = checked["checks"]
                     report["page"] = summary(checked["page_latency"])
+                    report["page_parts"] = checked["page_parts"]
                 row[name] = report
             row["p99_over_floor"] = (row["app"]["all"]["p99_ms"] / row["floor"]["all"]["p99_ms"]
                                      if row["floor"]["all"]["p99_ms"] else None)
@@ -471,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"bench: work folder {work} (logs in {work / 'logs'})")
     load_before = os.getloadavg()
+    busy_before = psutil.cpu_percent(interval=5) / 100 * (os.cpu_count() or 1)
+    print(f"bench: before starting, the machine's CPUs were {busy_before:.2f} cores busy (5 s sample; other "
+          f"users of this machine), load average {load_before[0]:.2f}")
     redis_server = RedisServer(work / "redis").start()
     try:
         with ProcessStack(work, redis_server.url, config=bench_config(), database_url=args.database_url,
@@ -498,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "bash scripts/bench " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
+                    "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+                    "cores_busy_before_run": round(busy_before, 2)},
         "setup": {"web_workers": args.web_workers, "web_threads": args.web_threads, "rq_workers": args.rq_workers,
                   "database": "sqlite" if not args.database_url else args.database_url.split(":")[0],
                   "think_seconds": args.think, "calls_per_level": args.calls, "duration_per_level": args.duration,
