@@ -341,6 +341,8 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
             parts["webhook_to_enqueued"].append(enqueued - sent)
             parts["queued"].append(started - enqueued)
             parts["job_to_sms_request"].append(first - started)
+            if job.ended_at:
+                parts["job_run"].append(job.ended_at.timestamp() - started)
     checks = {
         "voicemails": len(level.voicemails),
         "tickets": len(tickets),

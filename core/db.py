@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import random
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +68,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._gate = threading.RLock() if self.is_sqlite else None  # see _turn
 
     def create_schema(self) -> None:
         for module in MODEL_MODULES:
@@ -95,12 +98,34 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        session: Session = self._sessions()
+        with self._turn():
+            session: Session = self._sessions()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
+
+    @contextmanager
+    def _turn(self):
+        """SQLite: this process's transactions one at a time.
+
+        Each holds the database's one write lock anyway (BEGIN IMMEDIATE), so no
+        parallelism is lost. The threads of a process then queue on a lock that hands
+        over at once, and only one of them at a time competes with the other processes,
+        which so get their fair turn: under load, a worker's one thread was outrun by the
+        web processes' eight, and pages queued for seconds.
+        """
+        if self._gate is None:
+            yield
+            return
+        if not self._gate.acquire(timeout=WRITE_LOCK_WAIT_SECONDS):
+            raise SQLAlchemyTimeoutError("no turn at the SQLite database within "
+                                         f"{WRITE_LOCK_WAIT_SECONDS:.0f} s in this process")
         try:
-            with session.begin():
-                yield session
+            yield
         finally:
-            session.close()
+            self._gate.release()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

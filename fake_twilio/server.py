@@ -62,6 +62,10 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body then waits
+            # for the client's delayed ACK, about 40 ms on a kept-alive connection (a client
+            # reusing its connection, as the twilio client does, waited that long per request).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
