@@ -25,7 +25,7 @@ run. After each level the benchmark checks every voicemail became one ticket (da
 whose caller heard its number, and every P1 got exactly one first-step SMS to the on-call
 primary (the Twilio stand-in). Figures go to ``bench/results/load-<time>.json`` and a PNG.
 
-    bash scripts/bench [--levels 50,200,500] [--duration 30 | --calls 600] [--think 2]
+    bash scripts/bench [--levels 50,200,500] [--duration 20 | --calls 600] [--think 2]
 """
 from __future__ import annotations
 
@@ -481,10 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="50,200,500", help="concurrent calls per level, comma-separated")
     parser.add_argument("--calls", type=int, help="calls per level (default: start calls for --duration)")
-    parser.add_argument("--duration", type=float, default=30, help="seconds per level to start calls (default 30)")
+    parser.add_argument("--duration", type=float, default=20, help="seconds per level to start calls (default 20)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a call's webhooks")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2, as scripts/run)")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn worker (default 8, as scripts/run)")
     parser.add_argument("--rq-workers", type=int, default=1, help="python -m dispatch.worker processes")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in the work folder)")
     parser.add_argument("--seed", type=int, default=1)

@@ -112,7 +112,7 @@ def stop_process(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> No
             process.wait(5)
 
 
-def start_gunicorn(app: str, env: dict, log_path: Path, workers: int = 2, threads: int = 4,
+def start_gunicorn(app: str, env: dict, log_path: Path, workers: int = 2, threads: int = 8,
                    port: int | None = None, extra_args: tuple = ()) -> tuple[subprocess.Popen, str]:
     """``gunicorn APP`` on a free loopback port with ``scripts/run``'s settings (gthread
     workers with ``threads`` threads each); returns the process and its base URL. The caller
@@ -161,7 +161,7 @@ class ProcessStack:
     """
 
     def __init__(self, workdir: Path, redis_url: str, config: dict | None = None, database_url: str | None = None,
-                 web_workers: int = 2, web_threads: int = 4, rq_workers: int = 1, fake_in_process: bool = False,
+                 web_workers: int = 2, web_threads: int = 8, rq_workers: int = 1, fake_in_process: bool = False,
                  env: dict | None = None, ready_timeout: float = 60):
         self.workdir = Path(workdir)
         self.redis_url = redis_url
