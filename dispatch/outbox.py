@@ -34,15 +34,15 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
         query = query.where(OutboxJob.job_key == key)
     with store.transaction() as session:
         pending = session.scalars(query).all()
+        # A webhook flushing its own job claims it in this same transaction: one write lock, not two.
+        claimed_here = {job.id for job in pending if key is not None and _claim(session, job.id, runtime.now())}
     sent = 0
     for job in pending:
         # Claim the row first so that two processes flushing at once enqueue it once.
-        with store.transaction() as session:
-            claimed = session.execute(
-                update(OutboxJob).where(OutboxJob.id == job.id, OutboxJob.enqueued_at.is_(None))
-                .values(enqueued_at=runtime.now())).rowcount
-        if not claimed:
-            continue
+        if job.id not in claimed_here:
+            with store.transaction() as session:
+                if not _claim(session, job.id, runtime.now()):
+                    continue
         try:
             runtime.queue(job.queue).enqueue(job.function, *job.args, job_id=job.job_key,
                                              description=job.job_key, **timers.JOB_OPTIONS)
@@ -54,3 +54,8 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
                         len(pending) - sent, type(exc).__name__)
             break
     return sent
+
+
+def _claim(session, job_id: int, now) -> bool:
+    return bool(session.execute(update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.enqueued_at.is_(None))
+                                .values(enqueued_at=now)).rowcount)

@@ -6,9 +6,14 @@ Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, a
 sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
+
+``python -m fake_twilio.server`` runs it as a process of its own (so a load generator's
+GIL does not slow it), prints ``port <n>`` once it listens, and shows what it was sent
+at ``GET /_fake/state`` (JSON); ``POST /_fake/faults`` queues faults (a JSON list).
 """
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import math
@@ -58,6 +63,10 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle's algorithm the body then waits
+            # for the client's delayed ACK, about 40 ms on a kept-alive connection (a client
+            # reusing its connection, as the twilio client does, waited that long per request).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -148,7 +157,10 @@ class FakeTwilio:
 
     # -- HTTP ---------------------------------------------------------------------------------
     def _handle(self, http: BaseHTTPRequestHandler, method: str) -> None:
+        arrived = time.time()
         parts = urlsplit(http.path)
+        if parts.path.startswith("/_fake/"):
+            return self._control(http, method, parts.path)
         with self._lock:
             self.requests.append((method, parts.path))
         length = int(http.headers.get("Content-Length") or 0)
@@ -165,7 +177,7 @@ class FakeTwilio:
         if method != "POST" or parts.path not in (prefix + "Messages.json", prefix + "Calls.json"):
             return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
                                            "status": 404})
-        self.request_times.append(time.time())
+        self.request_times.append(arrived)
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
         after = _fault_after_create(fault)
@@ -184,14 +196,15 @@ class FakeTwilio:
             segments, encoding = sms_segments(body)
             message = {"sid": new_sid("SM"), "to": to, "from": form.get("From"), "body": body,
                        "status": "queued", "status_callback": form.get("StatusCallback"),
-                       "num_segments": segments, "encoding": encoding, "at": time.time()}
+                       "num_segments": segments, "encoding": encoding, "at": time.time(),
+                       "requested_at": arrived}
             with self._lock:
                 self.messages.append(message)
             return self._created(http, self._message_json(message), after)
         call = {"sid": new_sid("CA"), "to": to, "from": form.get("From"), "url": form.get("Url"),
                 "twiml": form.get("Twiml"), "status": "queued", "status_callback": form.get("StatusCallback"),
                 "machine_detection": form.get("MachineDetection"), "timeout": form.get("Timeout"),
-                "at": time.time()}
+                "at": time.time(), "requested_at": arrived}
         with self._lock:
             self.calls.append(call)
         return self._created(http, {"sid": call["sid"], "account_sid": self.account_sid, "to": to,
@@ -205,6 +218,20 @@ class FakeTwilio:
             self._reply(http, 201, payload)
         else:
             self._apply_fault(http, lost_answer)
+
+    def _control(self, http, method: str, path: str) -> None:
+        """The stand-in's own endpoints, for a test or benchmark in another process (no auth: loopback)."""
+        if method == "GET" and path == "/_fake/state":
+            with self._lock:
+                state = {"messages": list(self.messages), "calls": list(self.calls),
+                         "requests": list(self.requests), "request_times": list(self.request_times)}
+            return self._reply(http, 200, state)
+        if method == "POST" and path == "/_fake/faults":
+            length = int(http.headers.get("Content-Length") or 0)
+            faults = json.loads(http.rfile.read(length) or b"[]")
+            self.fail_next(*(tuple(f) if isinstance(f, list) else f for f in faults))
+            return self._reply(http, 200, {"queued": len(faults)})
+        return self._reply(http, 404, {"message": "unknown control endpoint"})
 
     def _apply_fault(self, http, fault) -> bool:
         if fault == 500:
@@ -268,3 +295,24 @@ def _valid_number(value: str) -> bool:
 
 def _now_rfc2822() -> str:
     return datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until terminated; the first line printed is ``port <n>``."""
+    parser = argparse.ArgumentParser(prog="python -m fake_twilio.server", description=main.__doc__)
+    parser.add_argument("--auth-token", required=True)
+    parser.add_argument("--account-sid", default=ACCOUNT_SID)
+    args = parser.parse_args(argv)
+    fake = FakeTwilio(args.auth_token, account_sid=args.account_sid).start()
+    print(f"port {fake._server.server_address[1]}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -286,6 +286,7 @@ def recorded():
     ticket = _store(_report(box, recording_sid=_recording_sid(),
                             recording_url=_recording_url(),
                             recording_seconds=_seconds(form.get("RecordingDuration"))))
+    _forget_box()  # stored (or spooled): the call's status callback has nothing left to open
     return twiml(_goodbye(VoiceResponse(), ticket, box, "ticket_opened"))
 
 
