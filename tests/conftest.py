@@ -1,6 +1,7 @@
 import pytest
 import redis
 
+from tests.dispatch_support import paging_stack
 from tests.support import RedisServer, fresh_database_url, make_stack
 
 
@@ -29,3 +30,14 @@ def stack(tmp_path, redis_url, database_url):
     yield built
     built.fake.stop()
     built.runtime.store.dispose()
+
+
+@pytest.fixture
+def paging(tmp_path, redis_url, database_url):
+    """A stack with a public base URL (pages carry status callbacks), on a Tuesday at 3 AM:
+    extension 501 goes straight to the emergency voicemail."""
+    stack = paging_stack(tmp_path, redis_url, database_url)
+    stack.at(2026, 11, 24, 3, 0)
+    yield stack
+    stack.fake.stop()
+    stack.runtime.store.dispose()

@@ -19,21 +19,12 @@ from dispatch.paging_models import Page
 from dispatch.tickets import CallReport, record_call
 from dispatch.verification_models import ContactGuard
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks, new_sid
-from tests.dispatch_support import emergency_voicemail, events, on_call, paging_stack
+from tests.dispatch_support import emergency_voicemail, events, on_call
 from tests.support import AUTH_TOKEN, SUPPORT_NUMBER
 from tests.verification_helpers import ANN, BEN, GIL, seed
 
 pytestmark = pytest.mark.postgres
 TRIALS = 4  # races that a single try can miss are run this many times
-
-
-@pytest.fixture
-def paging(tmp_path, redis_url, database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)  # a Tuesday night: 501 goes to the emergency voicemail
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
 
 
 def own_hooks(stack) -> Webhooks:

@@ -14,15 +14,6 @@ from tests.support import config_with
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def paging(tmp_path, redis_url, database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)  # a Tuesday night: extension 501 goes to the emergency voicemail
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
-
-
 def sms_bodies(stack, number):
     return [m["body"] for m in stack.fake.sms_to(number)]
 

@@ -4,20 +4,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from dispatch.sms_commands import Command, parse
-from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
+from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call,
                                     settle)
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def paging(tmp_path, redis_url, database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
 
 
 def text(stack, from_, body) -> list[str]:

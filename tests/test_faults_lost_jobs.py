@@ -3,18 +3,9 @@ database still says what is owed, and the workers' sweep queues it again once it
 import pytest
 
 from dispatch import recovery
-from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
+from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, settle
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def paging(tmp_path, redis_url, database_url):
-    stack = paging_stack(tmp_path, redis_url, database_url)
-    stack.at(2026, 11, 24, 3, 0)
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
 
 
 def test_a_page_job_lost_from_redis_is_queued_again_once_overdue(paging):
