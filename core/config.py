@@ -36,8 +36,13 @@ class ConfigError(ValueError):
     """A configuration problem, worded as one line that names the offending key."""
 
     def __init__(self, key: str, problem: str, source: str = "config"):
-        super().__init__(f"{source}: {key}: {problem}")
+        super().__init__(f"{source}: {_printable(key)}: {_printable(problem)}")
         self.key = key
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: a newline or other control character in a key or value is shown escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,17 @@
+import os
+
 import pytest
 import redis
+from hypothesis import settings
 
 from tests.dispatch_support import paging_stack
 from tests.support import RedisServer, fresh_database_url, make_stack
+
+# CI (CI=true) runs the property tests on a fixed sequence of examples, so a red build can be
+# re-run and read; a developer's runs draw new examples each time and keep exploring.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

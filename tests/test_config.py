@@ -184,3 +184,11 @@ def test_known_crashes_are_one_line(key, value):
     with pytest.raises(ConfigError) as raised:
         parse_config(with_value(key, value), "config.toml")
     assert str(raised.value).startswith(f"config.toml: {key}:"), str(raised.value)
+
+
+def test_a_key_with_a_newline_is_named_on_one_line():
+    config = config_with()
+    config["company"]["bad\nkey"] = 1
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config, "config.toml")
+    assert str(raised.value) == "config.toml: company.bad\\nkey: unknown key"
