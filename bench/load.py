@@ -305,7 +305,7 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
         rows = []
         sid_list = list(sids)
         for i in range(0, len(sid_list), 500):
-            rows += session.execute(select(Ticket.id, Ticket.call_sid, Ticket.priority, Ticket.kind)
+            rows += session.execute(select(Ticket.id, Ticket.call_sid, Ticket.priority, Ticket.kind, Ticket.caller)
                                     .where(Ticket.call_sid.in_(sid_list[i:i + 500]))).all()
     tickets = {row.call_sid: row for row in rows}
     p1 = [row for row in rows if row.priority == "P1"]
@@ -349,6 +349,8 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
         "duplicate_tickets": len(rows) - len(tickets),
         "not_p1_emergency": sum(1 for r in rows if (r.priority, r.kind) != ("P1", "emergency_voicemail")),
         "ticket_number_not_heard": len(heard_wrong),
+        "ticket_caller_wrong": sum(1 for r in rows if r.caller != sids[r.call_sid]),
+        "sms_without_callers_number": sum(1 for r in p1 if about.get(r.id)) - len(page_latency),
         "p1_without_sms": sum(1 for r in p1 if not about.get(r.id)),
         "p1_with_more_than_one_sms": sum(1 for r in p1 if len(about.get(r.id, [])) > 1),
         "sms_not_to_primary": sum(1 for r in p1 for m in about.get(r.id, []) if m["to"] != primary),
@@ -483,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20, help="seconds per level to start calls (default 20)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a call's webhooks")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2, as scripts/run)")
-    parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn worker (default 8, as scripts/run)")
+    parser.add_argument("--web-threads", type=int, default=8,
+                        help="threads per gunicorn worker (default 8, as scripts/run)")
     parser.add_argument("--rq-workers", type=int, default=1, help="python -m dispatch.worker processes")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in the work folder)")
     parser.add_argument("--seed", type=int, default=1)

@@ -218,7 +218,10 @@ def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
     response.record(
         max_length=max_seconds, play_beep=True, finish_on_key="#", timeout=8, trim="trim-silence",
         action=url_for("voice.recorded", box=box), method="POST",
-        recording_status_callback=url_for("voice.recording_status", box=box),
+        # Twilio's recording status callback has no From, and it may come before the action:
+        # the caller travels in its (signed) URL, or that ticket would say "number withheld".
+        recording_status_callback=url_for("voice.recording_status", box=box,
+                                          caller=(request.form.get("From") or "")[:64] or None),
         recording_status_callback_method="POST", recording_status_callback_event="completed absent failed",
         transcribe=True, transcribe_callback=url_for("voice.transcription", box=box),
     )
@@ -227,8 +230,8 @@ def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
 
 
 def _report(box: str, **fields) -> tickets.CallReport:
-    form = request.form
-    return tickets.CallReport(call_sid=_call_sid(), box=box, caller_raw=form.get("From"), **fields)
+    caller = request.form.get("From") or request.args.get("caller")  # see _record
+    return tickets.CallReport(call_sid=_call_sid(), box=box, caller_raw=caller, **fields)
 
 
 def _recording_sid() -> str | None:

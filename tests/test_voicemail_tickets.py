@@ -4,6 +4,7 @@ import io
 import pytest
 
 from dispatch import directory
+from fake_twilio.phone import ACCOUNT_SID
 from tests.support import CLIENT_PHONE
 
 pytestmark = pytest.mark.postgres
@@ -43,6 +44,20 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
     assert status == 200 and "C, S, 1" in body
     assert len(stack.tickets()) == 1
     assert len(stack.queued_jobs("urgent")) == 1
+
+
+def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
+    """Twilio's recording status callback carries no From; when it beats the <Record> action
+    and creates the ticket (and its page), the caller's number must still be on it."""
+    call = _emergency_call(stack)
+    record = call._expect("record")
+    recording = {"AccountSid": ACCOUNT_SID, "CallSid": call.call_sid, "RecordingSid": "RE" + "2" * 32,
+                 "RecordingUrl": "https://api.twilio.com/rec/RE2", "RecordingStatus": "completed",
+                 "RecordingDuration": "40", "RecordingChannels": "1", "RecordingSource": "RecordVerb"}
+    assert stack.hooks.post(record.get("recordingStatusCallback"), recording)[0] == 200
+    assert stack.ticket("1")["caller"] == CLIENT_PHONE
+    call.leave_message(seconds=40)
+    assert stack.ticket("1")["caller"] == CLIENT_PHONE and len(stack.tickets()) == 1
 
 
 def test_late_transcript_is_added_to_the_existing_ticket(stack):
