@@ -80,6 +80,7 @@ def main() -> int:
             pages.append(stack.fake.request_times[before] - started)
             page_job = Job.fetch(f"page-ticket-{n + 1}", connection=queue.connection)
             wait_for(lambda: page_job.get_status(refresh=True) == "finished")  # the worker is idle again
+            page_job.refresh()  # its timestamps as the worker left them
             enqueued, begun = page_job.enqueued_at.timestamp(), page_job.started_at.timestamp()
             parts.append((enqueued - started, begun - enqueued, stack.fake.request_times[before] - begun))
             floors.append(floor_sample(queue))

@@ -98,13 +98,15 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
             continue  # another worker began the same policy at the same moment: read its row
-        # Timers first, so that a worker dying while sending still leaves the policy moving.
+        # The pages first, then their timers: a page is what someone waits for. A worker dying in
+        # between loses no step: its pages are taken over and an overdue step is swept
+        # (dispatch.recovery).
+        for page in sorted(pages, key=lambda p: p.channel != "sms"):
+            delivery.send_claimed(runtime, page)
         deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
         timers.at_many(runtime, ([(following, "escalate", (ticket_id, position + 1),
                                    f"escalate-{ticket_id}-{position + 1}")] if following else [])
                        + [(deadline, "check_delivery", (page.id,), f"check-page-{page.id}") for page in pages])
-        for page in sorted(pages, key=lambda p: p.channel != "sms"):
-            delivery.send_claimed(runtime, page)
         if position == last:
             return
         if pages:
