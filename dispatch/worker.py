@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 
+import redis
 from rq import SimpleWorker
 
 from core import runtime as runtime_module
@@ -37,9 +38,25 @@ def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_
         stop.wait(interval)
 
 
+class Worker(SimpleWorker):
+    """RQ's in-process worker, made to ride out a Redis outage that begins during its maintenance.
+
+    RQ retries a lost Redis while it waits for jobs, but quits on any error in the
+    maintenance it runs before that (cleaning registries, at start and every few
+    minutes): Redis going away just as a worker started ended the worker. Maintenance
+    is now put off, and tried again each round until Redis answers.
+    """
+
+    def run_maintenance_tasks(self):
+        try:
+            super().run_maintenance_tasks()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.log.warning("Worker %s: maintenance put off, Redis unavailable: %s", self.name, exc)
+
+
 def make_worker(runtime, name: str | None = None) -> SimpleWorker:
     """A worker that runs jobs in its own process (no fork), so jobs share the runtime's pools."""
-    return SimpleWorker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
+    return Worker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
 
 
 def main(argv: list[str] | None = None) -> int:
