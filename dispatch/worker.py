@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 
+import redis
 from rq import SimpleWorker
 
 from core import runtime as runtime_module
@@ -38,14 +39,24 @@ def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_
 
 
 class PagingWorker(SimpleWorker):
-    """RQ's worker running jobs in its own process (no fork), so jobs share the runtime's pools.
+    """RQ's worker running jobs in its own process (no fork), so jobs share the runtime's pools,
+    made to ride out Redis outages.
 
-    After a Redis outage RQ's worker waits longer and longer between reconnection tries
-    (up to a minute); a page waiting in the outbox must not wait for that, so it tries
-    every 2 s at most.
+    After an outage RQ's worker waits longer and longer between reconnection tries (up
+    to a minute); a page waiting in the outbox must not wait for that, so it tries every
+    2 s at most. And RQ retries a lost Redis while it waits for jobs, but quits on any
+    error in the maintenance it runs before that (cleaning registries, at start and every
+    few minutes): Redis going away just as a worker started ended the worker.
+    Maintenance is now put off, and tried again each round until Redis answers.
     """
 
     max_connection_wait_time = 2.0
+
+    def run_maintenance_tasks(self):
+        try:
+            super().run_maintenance_tasks()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            self.log.warning("Worker %s: maintenance put off, Redis unavailable: %s", self.name, exc)
 
 
 def make_worker(runtime, name: str | None = None) -> PagingWorker:

@@ -8,6 +8,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from rq import Worker
 from rq.job import Job
 from sqlalchemy import text
 
@@ -135,8 +136,15 @@ def wait_until(predicate, timeout: float = 30, what: str = "the condition") -> N
 
 
 def wait_alive(stack, name: str) -> None:
-    """Wait until worker ``name`` is up: its liveness key is in Redis."""
-    wait_until(lambda: recovery.is_alive(stack.runtime, name), 30, f"worker {name} to start")
+    """Wait until worker ``name`` is up: its liveness key is in Redis, and RQ's start-up (registering,
+    starting the scheduler, first maintenance) is over, so that a fault a test brings next finds the
+    worker at work, as in production, not half started."""
+
+    def at_work() -> bool:
+        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=stack.runtime.redis)
+        return worker is not None and worker.get_state() in ("idle", "busy")
+
+    wait_until(lambda: recovery.is_alive(stack.runtime, name) and at_work(), 30, f"worker {name} to start")
 
 
 def primary_now(stack) -> str:

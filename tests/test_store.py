@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from core.db import Store
 from core.settings import PROJECT_ROOT
 from tests.dispatch_support import real_time_stack, start_worker, stop_workers, wait_alive, wait_until
+from tests.support import RedisServer
 
 pytestmark = pytest.mark.postgres
 
@@ -51,12 +52,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, redis_url, database_url):
+def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, database_url):
     # RQ's worker forks its scheduler process; killed with SIGKILL (the OOM killer, a lost host),
     # the worker must not leave that child holding its PostgreSQL sessions and their locks.
     if database_url.startswith("sqlite"):
         pytest.skip("about PostgreSQL sessions (a forked process does not inherit SQLite's locks)")
-    stack = real_time_stack(tmp_path, redis_url, database_url)
+    # A Redis of its own: no other test's worker holds the scheduler lock, so this one forks its scheduler.
+    redis_server = RedisServer(tmp_path / "redis").start()
+    stack = real_time_stack(tmp_path, redis_server.url, database_url)
     worker = start_worker(stack, "doomed")
     children = []
 
@@ -80,5 +83,6 @@ def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, redis_url, 
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+        redis_server.stop()
         stack.fake.stop()
         stack.runtime.store.dispose()
