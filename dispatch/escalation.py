@@ -163,15 +163,6 @@ def escalate_now(runtime, ticket_id: int, position: int, reason: str) -> None:
     advance(runtime, ticket_id, force_position=position, reason=reason)
 
 
-def next_position(runtime, ticket_id: int) -> int | None:
-    """The position an ESC would run now, or None when the policy is over (or never began)."""
-    with runtime.store.transaction() as session:
-        escalation = session.get(Escalation, ticket_id)
-        if escalation is None or escalation.next_position > final_position(runtime.config):
-            return None
-        return escalation.next_position
-
-
 def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) -> tuple[str, str | None]:
     """Acknowledge or resolve a ticket for ``staff_id``; stops its escalation.
 
