@@ -94,6 +94,7 @@ class Store:
             event.listen(self.engine, "connect", lambda dbapi_connection, _record: _opened.add(dbapi_connection))
         _stores.add(self)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.schema_ready = False
         self._gate = threading.RLock() if self.is_sqlite else None  # see _turn
 
     def create_schema(self) -> None:
@@ -113,6 +114,12 @@ class Store:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
             Base.metadata.create_all(conn)
             _add_missing_columns(conn)
+        self.schema_ready = True
+
+    def ensure_schema(self) -> None:
+        """Create the schema if start-up could not (the database was away then)."""
+        if not self.schema_ready:
+            self.create_schema()
 
     @contextmanager
     def transaction(self):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import redis
 from rq import Queue
+from sqlalchemy.exc import OperationalError
 
 from core.clock import SystemClock
 from core.config import Config, load_config
@@ -60,7 +61,13 @@ def build(settings: Settings | None = None, clock=None, carrier=None) -> Runtime
     settings = settings or Settings.from_env()
     config = load_config(settings.config_path)
     store = Store(settings.database_url)
-    store.create_schema()
+    try:
+        store.create_schema()
+    except OperationalError as exc:
+        # Start anyway: /voice/fallback must take voicemails (into the spool) during a database
+        # outage, also after a restart; the worker makes the schema once the database answers.
+        log.error("database unavailable at start-up (%s): voicemails go to the spool until it answers",
+                  type(exc).__name__)
     runtime = Runtime(settings=settings, config=config, store=store, clock=clock or SystemClock())
     if carrier is None:
         from dispatch.twilio_adapter import carrier_for

@@ -24,11 +24,15 @@ log = logging.getLogger("dispatch.worker")
 HOUSEKEEPING_SECONDS = 2.0
 
 
+def _ensure_schema(runtime) -> None:
+    runtime.store.ensure_schema()
+
+
 def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_SECONDS) -> None:
     """Flush the outbox, replay the spool and recover dead workers' jobs and pages until ``stop`` is set;
     survives Redis or database outages."""
     while not stop.is_set():
-        for task in (outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages,
+        for task in (_ensure_schema, outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages,
                      recovery.sweep_overdue):
             try:
                 task(runtime)

@@ -68,3 +68,25 @@ def test_fallback_records_with_the_database_unreachable_and_the_spool_makes_the_
         assert len(stack.tickets()) == 1
     finally:
         stack.fake.stop()
+
+
+def test_the_app_starts_and_the_fallback_records_when_the_database_was_down_at_start_up(tmp_path, redis_url):
+    from dispatch import spool
+
+    database = tmp_path / "db" / "tickets.sqlite3"
+    database.mkdir(parents=True)  # a folder where the database file should be: it cannot be opened
+    stack = make_stack(tmp_path, redis_url, f"sqlite:///{database}")
+    try:
+        assert stack.client.get("/health").get_json()["database"] == "down"
+        call = stack.call(voice_url="/voice/fallback")
+        call.leave_message(seconds=20, transcript="Help")
+        assert "Your message has been saved" in call.said
+        call.deliver_callbacks()
+        database.rmdir()  # the database answers again, empty: the worker makes the schema first
+        stack.runtime.store.dispose()
+        stack.runtime.store.ensure_schema()
+        assert spool.replay(stack.runtime) == 3
+        [ticket] = stack.tickets()
+        assert (ticket["kind"], ticket["transcript"], ticket["recording_seconds"]) == ("voicemail", "Help", 20)
+    finally:
+        stack.fake.stop()
