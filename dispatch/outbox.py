@@ -11,18 +11,39 @@ import logging
 import redis
 from sqlalchemy import select, update
 
+from core.db import utcnow
 from core.models import OutboxJob
 from dispatch import timers
 
 log = logging.getLogger(__name__)
 
 
-def add(session, function: str, args: list, *, key: str, queue: str = "default", now=None) -> None:
-    """Record a job to run; ``key`` is unique, so asking twice for the same job is harmless."""
+def add(session, function: str, args: list, *, key: str, queue: str = "default", now=None,
+        claimed: bool = False) -> None:
+    """Record a job to run; ``key`` is unique, so asking twice for the same job is harmless.
+
+    ``claimed``: the caller hands it to RQ itself with :func:`enqueue` right after the
+    commit, one transaction less than :func:`flush` (the webhook path, where every
+    transaction waits its turn at SQLite's write lock); if Redis refuses it then,
+    ``enqueue`` gives it back to ``flush``.
+    """
     exists = session.scalar(select(OutboxJob.id).where(OutboxJob.job_key == key))
     if exists is None:
         session.add(OutboxJob(job_key=key, function=function, args=args, queue=queue,
+                              enqueued_at=(now or utcnow()) if claimed else None,
                               **({"created_at": now} if now else {})))
+
+
+def enqueue(runtime, key: str, function: str, args: list, queue: str = "default") -> bool:
+    """Hand to RQ a job added with ``claimed=True`` (after the commit). Never raises on Redis being down."""
+    try:
+        _to_rq(runtime, queue, function, args, key)
+        return True
+    except (redis.RedisError, OSError) as exc:
+        with runtime.store.transaction() as session:
+            session.execute(update(OutboxJob).where(OutboxJob.job_key == key).values(enqueued_at=None))
+        log.warning("Redis unavailable, job %s kept in the outbox until it is back: %s", key, type(exc).__name__)
+        return False
 
 
 def flush(runtime, limit: int = 100, key: str | None = None) -> int:
@@ -34,18 +55,17 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
         query = query.where(OutboxJob.job_key == key)
     with store.transaction() as session:
         pending = session.scalars(query).all()
-        # A webhook flushing its own job claims it in this same transaction: one write lock, not two.
-        claimed_here = {job.id for job in pending if key is not None and _claim(session, job.id, runtime.now())}
     sent = 0
     for job in pending:
         # Claim the row first so that two processes flushing at once enqueue it once.
-        if job.id not in claimed_here:
-            with store.transaction() as session:
-                if not _claim(session, job.id, runtime.now()):
-                    continue
+        with store.transaction() as session:
+            claimed = session.execute(
+                update(OutboxJob).where(OutboxJob.id == job.id, OutboxJob.enqueued_at.is_(None))
+                .values(enqueued_at=runtime.now())).rowcount
+        if not claimed:
+            continue
         try:
-            runtime.queue(job.queue).enqueue(job.function, *job.args, job_id=job.job_key,
-                                             description=job.job_key, **timers.JOB_OPTIONS)
+            _to_rq(runtime, job.queue, job.function, job.args, job.job_key)
             sent += 1
         except (redis.RedisError, OSError) as exc:
             with store.transaction() as session:
@@ -56,6 +76,5 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
     return sent
 
 
-def _claim(session, job_id: int, now) -> bool:
-    return bool(session.execute(update(OutboxJob).where(OutboxJob.id == job_id, OutboxJob.enqueued_at.is_(None))
-                                .values(enqueued_at=now)).rowcount)
+def _to_rq(runtime, queue: str, function: str, args: list, key: str) -> None:
+    runtime.queue(queue).enqueue(function, *args, job_id=key, description=key, **timers.JOB_OPTIONS)

@@ -19,6 +19,7 @@ from core.models import Contact, ContactPhone, Ticket, TimelineEvent
 from dispatch import directory, outbox
 
 STATUSES = ("new", "acknowledged", "resolved")
+PAGE_JOB = "dispatch.jobs.page_ticket"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
             if attempt == 2:
                 raise
     if paged:
-        outbox.flush(runtime, key=page_job_key(ticket.id))
+        outbox.enqueue(runtime, page_job_key(ticket.id), PAGE_JOB, [ticket.id], queue="urgent")
     return ticket, created
 
 
@@ -123,8 +124,8 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     if paged:
         ticket.paged_at = now
         session.flush()
-        outbox.add(session, "dispatch.jobs.page_ticket", [ticket.id], key=page_job_key(ticket.id),
-                   queue="urgent", now=now)
+        outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
+                   claimed=True)
         add_event(ticket, "page_requested", now)
     session.flush()
     return ticket, created, paged
