@@ -111,8 +111,20 @@ def start_worker(stack, name: str, burst: bool = False) -> subprocess.Popen:
            "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(settings.data_dir),
            "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
            "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or ""}
-    return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name, *(["--burst"] if burst else [])],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / f"worker-{name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name,
+                                 *(["--burst"] if burst else [])],
+                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def worker_logs(stack, lines: int = 25) -> str:
+    """The last lines of every worker the stack started: what a timed-out wait shows."""
+    tails = []
+    for path in sorted(stack.runtime.settings.data_dir.glob("worker-*.log")):
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        tails.append(f"--- {path.name}\n" + "\n".join(tail))
+    return "\n".join(tails)
 
 
 def stop_workers(*workers: subprocess.Popen) -> None:
@@ -127,11 +139,13 @@ def stop_workers(*workers: subprocess.Popen) -> None:
             worker.wait()
 
 
-def wait_until(predicate, timeout: float = 30, what: str = "the condition") -> None:
+def wait_until(predicate, timeout: float = 30, what: str = "the condition", explain=None) -> None:
+    """Poll ``predicate`` until true; on time-out fail, with what ``explain()`` tells (a worker's log)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            detail = f"\n{explain()}" if explain else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
         time.sleep(0.05)
 
 

@@ -3,7 +3,7 @@ it becomes a ticket, and the page goes out once the store is back. Real worker p
 import pytest
 
 from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
-                                    wait_alive, wait_until)
+                                    wait_alive, wait_until, worker_logs)
 from tests.support import RedisServer
 
 pytestmark = pytest.mark.postgres
@@ -28,7 +28,7 @@ def test_redis_stopped_during_a_call_loses_nothing_and_the_page_leaves_once_it_i
             "emergency_voicemail", "P1", "The whole office is offline")
         assert stack.fake.messages == []  # nothing could be queued: the page waits in the database's outbox
         redis_server.start()  # the same port: the worker and the app reconnect by themselves
-        wait_until(lambda: stack.fake.sms_to(primary), 30, "the page once Redis is back")
+        wait_until(lambda: stack.fake.sms_to(primary), 60, "the page once Redis is back", lambda: worker_logs(stack))
         wait_until(lambda: events(stack.ticket("CS-000001"), "page_sent"), 10, "the page to be recorded")
         assert len(stack.fake.messages) == 1
         assert worker.poll() is None  # the worker rode out the outage
@@ -53,7 +53,8 @@ def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_fol
             call.deliver_callbacks()
         assert stack.tickets() == []
         worker = start_worker(stack, "after-the-lock")  # its housekeeping replays the spool
-        wait_until(lambda: stack.fake.sms_to(primary), 30, "the page from the replayed voicemail")
+        wait_until(lambda: stack.fake.sms_to(primary), 60, "the page from the replayed voicemail",
+                   lambda: worker_logs(stack))
         [ticket] = stack.tickets()
         assert (ticket["kind"], ticket["priority"], ticket["transcript"], ticket["recording_seconds"]) == (
             "emergency_voicemail", "P1", "Server room is flooding", 50)

@@ -10,7 +10,7 @@ from rq.job import Job
 
 from dispatch.worker import HOUSEKEEPING_SECONDS
 from tests.dispatch_support import (database_held, emergency_voicemail, events, primary_now, real_time_stack,
-                                    start_worker, stop_workers, wait_alive, wait_until)
+                                    start_worker, stop_workers, wait_alive, wait_until, worker_logs)
 
 pytestmark = pytest.mark.postgres
 
@@ -48,7 +48,8 @@ def running(queue) -> int:
 
 def settled_pages(stack, to):
     """Wait for the page to be recorded, then two housekeeping rounds more, so that a duplicate would show."""
-    wait_until(lambda: events(stack.ticket("CS-000001"), "page_sent"), 40, "the page to be sent and recorded")
+    wait_until(lambda: events(stack.ticket("CS-000001"), "page_sent"), 60, "the page to be sent and recorded",
+               lambda: worker_logs(stack))
     time.sleep(2 * HOUSEKEEPING_SECONDS + 1)
     return stack.fake.sms_to(to), stack.ticket("CS-000001")
 
