@@ -342,6 +342,11 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
             parts["job_to_sms_request"].append(first - started)
             if job.ended_at:
                 parts["job_run"].append(job.ended_at.timestamp() - started)
+    done = sorted((j for j in jobs.values() if j is not None and j.started_at and j.ended_at),
+                  key=lambda j: j.started_at)
+    for before, after in zip(done, done[1:]):  # the worker's own time between two jobs, when one was waiting
+        if after.enqueued_at and after.enqueued_at <= before.ended_at:
+            parts["worker_between_jobs"].append(after.started_at.timestamp() - before.ended_at.timestamp())
     checks = {
         "voicemails": len(level.voicemails),
         "tickets": len(tickets),
