@@ -158,7 +158,8 @@ def wait_alive(stack, name: str) -> None:
         worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=stack.runtime.redis)
         return worker is not None and worker.get_state() in ("idle", "busy")
 
-    wait_until(lambda: recovery.is_alive(stack.runtime, name) and at_work(), 30, f"worker {name} to start")
+    wait_until(lambda: recovery.is_alive(stack.runtime, name) and at_work(), 60, f"worker {name} to start",
+               lambda: worker_logs(stack))
 
 
 def primary_now(stack) -> str:
