@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import get_locked
-from core.models import Ticket
+from core.models import Ticket, TimelineEvent
 from dispatch import delivery, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
 from dispatch.tickets import add_event
@@ -110,6 +110,8 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
         if position == last:
             return
         if pages:
+            if following > runtime.now():
+                return  # the next position's timer is set (above): nothing more is due yet
             force_position = reason = None
         else:
             force_position, reason = position + 1, "nobody to notify at the step before"
@@ -177,7 +179,7 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
         if ticket.status == "resolved":
             return "resolved", None
         if status == "acknowledged" and ticket.status == "acknowledged":
-            return "taken", acknowledged_by(runtime, ticket)
+            return "taken", acknowledged_by(session, runtime.config, ticket_id)
         ticket.status = status
         add_event(ticket, status, now, by=staff_id, via=via)
         escalation = session.get(Escalation, ticket_id)
@@ -187,12 +189,13 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
     return "done", None
 
 
-def acknowledged_by(runtime, ticket: Ticket) -> str | None:
-    for event in reversed(ticket.timeline):
-        if event.event == "acknowledged":
-            person = runtime.config.staff.get((event.detail or {}).get("by"))
-            return person.name if person else None
-    return None
+def acknowledged_by(session, config, ticket_id: int) -> str | None:
+    """The name of whoever acknowledged the ticket (its timeline says), if staff."""
+    detail = session.scalar(select(TimelineEvent.detail).where(
+        TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "acknowledged")
+        .order_by(TimelineEvent.id.desc()).limit(1))
+    person = config.staff.get((detail or {}).get("by"))
+    return person.name if person else None
 
 
 def notify_others(runtime, ticket_id: int, status: str, staff_id: str) -> None:

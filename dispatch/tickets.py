@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
 from core import phones
 from core.db import lock_key, locking
@@ -62,7 +63,13 @@ def page_job_key(ticket_id: int) -> str:
 
 
 def add_event(ticket: Ticket, event: str, at, **detail) -> None:
-    ticket.timeline.append(TimelineEvent(event=event, at=at, detail=detail))
+    """Note ``event`` on the ticket's timeline without loading the timeline: the event is added to
+    the ticket's session, and to its ``timeline`` only if that is loaded already."""
+    session = object_session(ticket)
+    if session is None:
+        ticket.timeline.append(TimelineEvent(event=event, at=at, detail=detail))
+    else:
+        session.add(TimelineEvent(ticket=ticket, event=event, at=at, detail=detail))
 
 
 @dataclass

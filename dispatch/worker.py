@@ -15,6 +15,7 @@ import threading
 import redis
 from rq import SimpleWorker
 
+from core import logs
 from core import runtime as runtime_module
 from core.config import ConfigError
 from core.runtime import QUEUE_NAMES
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="run the jobs waiting now, then exit")
     parser.add_argument("--name", help="worker name shown in RQ and /health")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     try:
         runtime = runtime_module.install(runtime_module.build())
     except ConfigError as exc:

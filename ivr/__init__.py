@@ -4,10 +4,10 @@
 """
 from __future__ import annotations
 
-import logging
 
 from flask import Flask
 
+from core import logs
 from core import runtime as runtime_module
 
 
@@ -32,5 +32,5 @@ def create_app(runtime=None) -> Flask:
     app.register_blueprint(oncall_api.bp)
     app.register_blueprint(page_calls.bp)
     cli.register(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     return app

@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from core.models import Ticket
 from dispatch import recovery, tickets
@@ -51,7 +52,7 @@ def list_tickets():
         limit = max(1, min(500, int(request.args.get("limit", "100"))))
     except ValueError:
         return jsonify(error="limit must be a whole number"), 400
-    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    query = select(Ticket).options(selectinload(Ticket.timeline)).order_by(Ticket.id.desc()).limit(limit)
     if status:
         query = query.where(Ticket.status == status)
     with runtime.store.transaction() as session:

@@ -14,6 +14,7 @@ import redis
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.models import ConsoleMessage, Ticket
 from dispatch import directory, recovery, tickets
@@ -35,7 +36,7 @@ def _runtime():
 def list_tickets(status, limit):
     """Tickets as a table, newest first."""
     runtime = _runtime()
-    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    query = select(Ticket).options(selectinload(Ticket.timeline)).order_by(Ticket.id.desc()).limit(limit)
     if status:
         query = query.where(Ticket.status == status)
     with runtime.store.transaction() as session:

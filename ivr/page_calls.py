@@ -123,8 +123,10 @@ def _settled(ticket):
     """The ticket was acknowledged or resolved while the phone rang."""
     if ticket.status == "resolved":
         return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
-    return hang_up("voice_page_taken", spelled=_spelled(ticket),
-                   name=_taken_by(escalation.acknowledged_by(_runtime(), ticket)))
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        name = escalation.acknowledged_by(session, runtime.config, ticket.id)
+    return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
 
 
 @bp.post("/page/key")
