@@ -97,9 +97,10 @@ def main() -> int:
           f"  max {ms(max(pages))}")
     print(f"floor, empty RQ job enqueue -> start:    p50 {ms(percentile(floors, 50))}  "
           f"p99 {ms(percentile(floors, 99))}  max {ms(max(floors))}")
-    webhook, queued, job = (statistics.median(p) for p in zip(*parts))
-    print(f"where the page's time goes (medians): webhook to enqueued {ms(webhook)}, enqueued to started "
-          f"{ms(queued)}, job start to SMS request {ms(job)}")
+    for name, p in (("medians", 50), ("p99s", 99)):
+        webhook, queued, job = (percentile(list(values), p) for values in zip(*parts))
+        print(f"where the page's time goes ({name}): webhook to enqueued {ms(webhook)}, enqueued to started "
+              f"{ms(queued)}, job start to SMS request {ms(job)}")
     print(f"page / floor: p50 {statistics.median(pages) / statistics.median(floors):.1f}x  "
           f"p99 {percentile(pages, 99) / percentile(floors, 99):.1f}x")
     return 0

@@ -26,6 +26,10 @@ from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock before failing
+# SQLite copies its write-ahead log back into the database (a checkpoint) in the commit that
+# makes the log pass this many pages; the worker's housekeeping checkpoints every few seconds
+# (Store.checkpoint), so a webhook's or a page's commit only does it if no worker runs.
+WAL_AUTOCHECKPOINT_PAGES = 16000  # 64 MB
 MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
 SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every supported database (PostgreSQL's int4)
@@ -71,13 +75,15 @@ class Store:
     def __init__(self, url: str):
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        options = {"pool_pre_ping": True}
+        options = {}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = {"timeout": LOCK_TIMEOUT_SECONDS}
         else:
-            options.update(pool_size=5, max_overflow=5, pool_timeout=5)
+            # A server connection can drop (a restart, a proxy's idle time-out): test it at checkout.
+            # A SQLite file cannot, and the test would cost every transaction a statement.
+            options.update(pool_size=5, max_overflow=5, pool_timeout=5, pool_pre_ping=True)
         if parsed.get_backend_name() == "postgresql":
             # Wait for a lock, or a server that does not answer, no longer than SQLite's busy_timeout:
             # a webhook must answer within Twilio's 15 s (a store that cannot take a voicemail sends
@@ -151,6 +157,16 @@ class Store:
             yield
         finally:
             self._gate.release()
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database, off the paths callers and pages wait on.
+
+        PASSIVE: it copies what no reader still needs and never waits for, nor blocks,
+        a writer; a later round takes the rest. Nothing to do on other databases.
+        """
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -244,6 +260,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -73,27 +73,36 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                 if escalation is None:
                     if not begin:
                         return
-                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0)
-                    session.add(escalation)
-                    session.flush()
-                if escalation.finished_at is not None:
-                    return
-                if ticket.status != "new":
-                    escalation.finished_at, escalation.outcome = now, ticket.status
-                    return
-                position = escalation.next_position
-                if position > last:
-                    return
-                due = due_at(config, escalation.started_at, position)
-                if due > now and force_position != position:
-                    break
-                following = due_at(config, escalation.started_at, position + 1) if position < last else None
-                moved = session.execute(update(Escalation).where(
-                    Escalation.ticket_id == ticket_id, Escalation.next_position == position).values(
-                    next_position=position + 1, next_due_at=following)).rowcount
-                if not moved:
-                    continue
+                    # The insert claims position 0 (a concurrent one fails on the key), so the row
+                    # starts past it.
+                    # It is added after the pages are chosen, so that all is inserted in one flush.
+                    position, due, following = 0, now, due_at(config, now, 1)
+                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=1,
+                                            next_due_at=following)
+                    if ticket.status != "new":
+                        escalation.finished_at, escalation.outcome = now, ticket.status
+                        session.add(escalation)
+                        return
+                else:
+                    if escalation.finished_at is not None:
+                        return
+                    if ticket.status != "new":
+                        escalation.finished_at, escalation.outcome = now, ticket.status
+                        return
+                    position = escalation.next_position
+                    if position > last:
+                        return
+                    due = due_at(config, escalation.started_at, position)
+                    if due > now and force_position != position:
+                        break
+                    following = due_at(config, escalation.started_at, position + 1) if position < last else None
+                    moved = session.execute(update(Escalation).where(
+                        Escalation.ticket_id == ticket_id, Escalation.next_position == position).values(
+                        next_position=position + 1, next_due_at=following)).rowcount
+                    if not moved:
+                        continue
                 pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
+                session.add(escalation)
                 if position == last:
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
@@ -143,9 +152,7 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
-    for row in rows:
-        session.add(row)
-    session.flush()
+    session.add_all(rows)  # inserted with the transaction's commit, which gives them their ids
     return rows
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from core.db import utcnow
 from core.models import OutboxJob
@@ -19,19 +19,21 @@ log = logging.getLogger(__name__)
 
 
 def add(session, function: str, args: list, *, key: str, queue: str = "default", now=None,
-        claimed: bool = False) -> None:
+        claimed: bool = False, new: bool = False) -> None:
     """Record a job to run; ``key`` is unique, so asking twice for the same job is harmless.
+
+    ``new``: the caller's own guard, in this transaction, already makes this the first
+    request for ``key`` (a ticket's ``paged_at``), so the lookup is skipped.
 
     ``claimed``: the caller hands it to RQ itself with :func:`enqueue` right after the
     commit, one transaction less than :func:`flush` (the webhook path, where every
     transaction waits its turn at SQLite's write lock); if Redis refuses it then,
     ``enqueue`` gives it back to ``flush``.
     """
-    exists = session.scalar(select(OutboxJob.id).where(OutboxJob.job_key == key))
-    if exists is None:
-        session.add(OutboxJob(job_key=key, function=function, args=args, queue=queue,
-                              enqueued_at=(now or utcnow()) if claimed else None,
-                              **({"created_at": now} if now else {})))
+    if new or session.scalar(select(OutboxJob.id).where(OutboxJob.job_key == key)) is None:
+        now = now or utcnow()
+        session.execute(insert(OutboxJob).values(job_key=key, function=function, args=args, queue=queue,
+                                                 created_at=now, enqueued_at=now if claimed else None))
 
 
 def enqueue(runtime, key: str, function: str, args: list, queue: str = "default") -> bool:

@@ -123,18 +123,20 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
                         status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
                         caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
                         client=client, contact=contact, created_at=now)
-        session.add(ticket)
+        # Not added to the session yet: its events gather on it, and one flush below inserts all.
         add_event(ticket, "created", now, box=box.name, caller=caller,
                   client=client.name if client else None)
     _complete(ticket, box, report, config.voicemail_min_seconds, now)
     paged = box.pages and ticket.paged_at is None
     if paged:
         ticket.paged_at = now
-        session.flush()
-        outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
-                   claimed=True)
         add_event(ticket, "page_requested", now)
-    session.flush()
+    if created:
+        session.add(ticket)
+    session.flush()  # the ticket's number, for the job below and for the caller to hear
+    if paged:
+        outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
+                   claimed=True, new=True)
     return ticket, created, paged
 
 

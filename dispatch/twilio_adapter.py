@@ -7,6 +7,7 @@ logged and stored in the ``console_outbox`` table, never silently dropped.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 
 import requests
@@ -23,11 +24,17 @@ log = logging.getLogger(__name__)
 # Twilio error codes that no retry will fix.
 PERMANENT_CODES = {21211, 21214, 21217, 21219, 21401, 21408, 21610, 21612, 21614, 13224, 13223}
 REQUEST_TIMEOUT_SECONDS = 10
+TWILIO_API = "https://api.twilio.com"
 
 
 class TwilioCarrier:
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_base_url: str | None = None):
-        http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS)
+        http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS,
+                                proxy=requests.utils.get_environ_proxies(api_base_url or TWILIO_API))
+        # requests reads proxy and CA settings from the environment on every request (a scan of
+        # os.environ, a good share of a page's REST call); they are read once, above and here.
+        http.session.trust_env = False
+        http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.client = Client(account_sid, auth_token, http_client=http)
         if api_base_url:
             self.client.api.base_url = api_base_url

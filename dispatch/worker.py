@@ -29,12 +29,16 @@ def _ensure_schema(runtime) -> None:
     runtime.store.ensure_schema()
 
 
+def _checkpoint(runtime) -> None:
+    runtime.store.checkpoint()
+
+
 def housekeeping(runtime, stop: threading.Event, interval: float = HOUSEKEEPING_SECONDS) -> None:
-    """Flush the outbox, replay the spool and recover dead workers' jobs and pages until ``stop`` is set;
-    survives Redis or database outages."""
+    """Flush the outbox, replay the spool, recover dead workers' jobs and pages, and checkpoint
+    SQLite's log until ``stop`` is set; survives Redis or database outages."""
     while not stop.is_set():
         for task in (_ensure_schema, outbox.flush, spool.replay, recovery.rescue_jobs, recovery.resume_pages,
-                     recovery.sweep_overdue):
+                     recovery.sweep_overdue, _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die
