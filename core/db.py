@@ -100,6 +100,7 @@ class Store:
             event.listen(self.engine, "connect", lambda dbapi_connection, _record: _opened.add(dbapi_connection))
         _stores.add(self)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
         self.schema_ready = False
         self._gate = threading.RLock() if self.is_sqlite else None  # see _turn
 
@@ -136,6 +137,19 @@ class Store:
                     yield session
             finally:
                 session.close()
+
+    @contextmanager
+    def reading(self):
+        """A transaction that only reads: on SQLite it takes neither the write lock nor this
+        process's turn (WAL readers see the last commit and wait for no one). Nothing is
+        written: the objects read are handed out as they are, and the transaction is rolled back."""
+        session: Session = self._readers()
+        try:
+            session.begin()
+            yield session
+        finally:
+            session.expunge_all()
+            session.close()
 
     @contextmanager
     def _turn(self):
@@ -280,6 +294,9 @@ def _sqlite_begin_immediate(conn):
     there). The last try, after ``LOCK_TIMEOUT_SECONDS``, raises as SQLAlchemy does.
     """
     raw = conn.connection.dbapi_connection
+    if conn.get_execution_options().get("read_only"):
+        raw.execute("BEGIN")  # deferred: a WAL reader, never the write lock (Store.reading)
+        return
     deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
     delay = 0.0001
     raw.execute("PRAGMA busy_timeout=0")

@@ -108,7 +108,7 @@ def _adopt_existing(runtime, page: Page) -> bool:
         candidates = runtime.carrier.recent_sms(page.to)
     except DeliveryError:
         return False  # cannot tell: sending again risks a duplicate less than staying silent risks a miss
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         owned = set(session.scalars(select(Page.sid).where(Page.to == page.to, Page.sid.is_not(None))))
     for sid, body in candidates:
         if body == page.body and sid not in owned:

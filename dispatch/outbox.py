@@ -55,7 +55,7 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
     query = select(OutboxJob).where(OutboxJob.enqueued_at.is_(None)).order_by(OutboxJob.id).limit(limit)
     if key is not None:
         query = query.where(OutboxJob.job_key == key)
-    with store.transaction() as session:
+    with store.reading() as session:
         pending = session.scalars(query).all()
     sent = 0
     for job in pending:

@@ -55,7 +55,7 @@ def list_tickets():
     query = select(Ticket).options(selectinload(Ticket.timeline)).order_by(Ticket.id.desc()).limit(limit)
     if status:
         query = query.where(Ticket.status == status)
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         found = session.scalars(query).unique().all()
         return jsonify(tickets=[tickets.as_dict(t, runtime.config.ticket_prefix) for t in found])
 
@@ -66,7 +66,7 @@ def show_ticket(number: str):
     ticket_id = tickets.parse_number(number, runtime.config.ticket_prefix)
     if ticket_id is None:
         abort(404)
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             return jsonify(error=f"no ticket {number}"), 404

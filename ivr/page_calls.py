@@ -124,7 +124,7 @@ def _settled(ticket):
     if ticket.status == "resolved":
         return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
     runtime = _runtime()
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         name = escalation.acknowledged_by(session, runtime.config, ticket.id)
     return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
 

@@ -354,7 +354,7 @@ def ticket_status():
     ticket = None
     if number is not None:
         try:
-            with runtime.store.transaction() as session:
+            with runtime.store.reading() as session:
                 ticket = tickets.find_for_caller(session, number, caller)
         except SQLAlchemyError:
             log.error("database unavailable for a ticket status lookup")

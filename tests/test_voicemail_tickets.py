@@ -3,8 +3,9 @@ import io
 
 import pytest
 
-from dispatch import directory
+from dispatch import directory, spool
 from fake_twilio.phone import ACCOUNT_SID
+from tests.dispatch_support import database_held
 from tests.support import CLIENT_PHONE
 
 pytestmark = pytest.mark.postgres
@@ -44,6 +45,21 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
     assert status == 200 and "C, S, 1" in body
     assert len(stack.tickets()) == 1
     assert len(stack.queued_jobs("urgent")) == 1
+
+
+def test_a_recording_callback_repeating_the_ticket_is_answered_while_another_process_writes(stack):
+    """Twilio's recording status callback mostly repeats what the <Record> action stored: it is
+    answered from a read, without waiting for SQLite's one write lock (a busy moment's queue)."""
+    if not stack.runtime.store.is_sqlite:
+        pytest.skip("PostgreSQL readers never wait for writers; the lock held here blocks reads too")
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript=None)  # the action stored the ticket and its recording
+    with database_held(stack.runtime.store):  # had it waited for the lock, it would have been spooled
+        assert call.deliver_callbacks() == [200]
+    assert not list(spool.spool_dir(stack.runtime.settings.data_dir).glob("*"))
+    ticket = stack.ticket("1")
+    assert ticket["recording_seconds"] == 25
+    assert [e["event"] for e in ticket["timeline"]].count("recording") == 1
 
 
 def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
