@@ -492,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2, as scripts/run)")
     parser.add_argument("--web-threads", type=int, default=8,
                         help="threads per gunicorn worker (default 8, as scripts/run)")
-    parser.add_argument("--rq-workers", type=int, default=1, help="python -m dispatch.worker processes")
+    parser.add_argument("--rq-workers", type=int, default=2,
+                        help="python -m dispatch.worker processes (default 2, as scripts/run)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in the work folder)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNG")
