@@ -73,16 +73,19 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                 if escalation is None:
                     if not begin:
                         return
-                    # The insert claims position 0 (a concurrent one fails on the key), so the row
-                    # starts past it.
-                    # It is added after the pages are chosen, so that all is inserted in one flush.
-                    position, due, following = 0, now, due_at(config, now, 1)
-                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=1,
-                                            next_due_at=following)
+                    position, due = 0, due_at(config, now, 0)
+                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0, next_due_at=due)
                     if ticket.status != "new":
                         escalation.finished_at, escalation.outcome = now, ticket.status
                         session.add(escalation)
                         return
+                    if due > now:  # a first step after a delay: its timer runs it
+                        session.add(escalation)
+                        break
+                    # The insert claims position 0 (a concurrent one fails on the key), so the row
+                    # starts past it; it is added once the pages are chosen: one flush for all.
+                    following = due_at(config, now, 1)
+                    escalation.next_position, escalation.next_due_at = 1, following
                 else:
                     if escalation.finished_at is not None:
                         return

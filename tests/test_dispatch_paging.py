@@ -233,6 +233,24 @@ def test_a_step_with_nobody_to_notify_moves_on_at_once(tmp_path, redis_url, data
     stack.fake.stop()
 
 
+def test_a_first_step_after_a_delay_waits_for_its_time(tmp_path, redis_url, database_url):
+    steps = [{"notify": "primary", "channel": "sms", "after_minutes": 2},
+             {"notify": "managers", "channel": "sms", "after_minutes": 10}]
+    stack = paging_stack(tmp_path, redis_url, database_url, config=config_with(oncall={"escalation": steps}))
+    stack.at(2026, 11, 24, 3, 0)
+    primary = on_call(stack)["primary"]
+    emergency_voicemail(stack)
+    settle(stack)
+    assert stack.fake.messages == []
+    advance(stack, minutes=1)
+    assert stack.fake.messages == []
+    advance(stack, minutes=1)  # minute 2: the first step
+    assert [m["to"] for m in stack.fake.messages] == [primary]
+    [step] = events(stack.ticket("CS-000001"), "escalation_step")
+    assert step["notify"] == "primary" and "early_because" not in step
+    stack.fake.stop()
+
+
 def test_a_claimed_page_whose_retry_timer_was_lost_is_sent_by_the_deadline_check(paging):
     people = on_call(paging)
     paging.fake.fail_next(500)
