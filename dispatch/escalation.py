@@ -70,42 +70,33 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                 if ticket is None:
                     log.warning("escalation for ticket %s, which does not exist", ticket_id)
                     return
-                if escalation is None:
+                fresh = escalation is None
+                if fresh:
                     if not begin:
                         return
-                    position, due = 0, due_at(config, now, 0)
-                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0, next_due_at=due)
-                    if ticket.status != "new":
-                        escalation.finished_at, escalation.outcome = now, ticket.status
-                        session.add(escalation)
-                        return
-                    if due > now:  # a first step after a delay: its timer runs it
-                        session.add(escalation)
-                        break
-                    # The insert claims position 0 (a concurrent one fails on the key), so the row
-                    # starts past it; it is added once the pages are chosen: one flush for all.
-                    following = due_at(config, now, 1)
-                    escalation.next_position, escalation.next_due_at = 1, following
-                else:
-                    if escalation.finished_at is not None:
-                        return
-                    if ticket.status != "new":
-                        escalation.finished_at, escalation.outcome = now, ticket.status
-                        return
-                    position = escalation.next_position
-                    if position > last:
-                        return
-                    due = due_at(config, escalation.started_at, position)
-                    if due > now and force_position != position:
-                        break
-                    following = due_at(config, escalation.started_at, position + 1) if position < last else None
-                    moved = session.execute(update(Escalation).where(
+                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0,
+                                            next_due_at=due_at(config, now, 0))
+                    session.add(escalation)
+                if escalation.finished_at is not None:
+                    return
+                if ticket.status != "new":
+                    escalation.finished_at, escalation.outcome = now, ticket.status
+                    return
+                position = escalation.next_position
+                if position > last:
+                    return
+                due = due_at(config, escalation.started_at, position)
+                if due > now and force_position != position:
+                    break
+                following = due_at(config, escalation.started_at, position + 1) if position < last else None
+                if fresh:  # inserting the row claims the position: a concurrent insert fails on the key
+                    escalation.next_position, escalation.next_due_at = position + 1, following
+                elif not session.execute(update(Escalation).where(
                         Escalation.ticket_id == ticket_id, Escalation.next_position == position).values(
-                        next_position=position + 1, next_due_at=following)).rowcount
-                    if not moved:
-                        continue
-                pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
-                session.add(escalation)
+                        next_position=position + 1, next_due_at=following)).rowcount:
+                    continue
+                with session.no_autoflush:  # choosing the people reads nothing pending: one flush at commit
+                    pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
                 if position == last:
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
