@@ -21,7 +21,7 @@ from core.db import get_locked, locking
 from core.models import ContactPhone
 from dispatch import outbox
 from dispatch.carrier import DeliveryError
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 from dispatch.verification import guard_for
 from dispatch.verification_models import Callback
 

@@ -32,7 +32,7 @@ from core.models import Ticket
 from dispatch import timers
 from dispatch.carrier import DeliveryError, Sent
 from dispatch.paging_models import Page
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.db import get_locked, locking
 from dispatch import secrets_box
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 from dispatch.verification import VERIFIED_FOR
 from dispatch.verification_models import Callback, Disclosure
 from voice_prompts.verification import SPEAKABLE

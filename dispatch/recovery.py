@@ -39,7 +39,8 @@ from core.models import Ticket
 from core.runtime import QUEUE_NAMES
 from dispatch import delivery, timers
 from dispatch.paging_models import Escalation, Page
-from dispatch.tickets import add_event, page_job_key
+from dispatch.tickets import page_job_key
+from dispatch.timeline import add_event
 from dispatch.twilio_adapter import REQUEST_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from core.db import get_locked
 from core.models import Ticket
 from dispatch import escalation, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page, SmsReply
-from dispatch.tickets import add_event, format_number, parse_number
+from dispatch.ticket_numbers import format_number, parse_number
+from dispatch.timeline import add_event
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from unidecode import unidecode
 
 import voice_prompts
 from core import phones
-from dispatch.tickets import format_number
+from dispatch.ticket_numbers import format_number
 
 SEGMENT_UNITS = 160
 GSM7_BASIC = frozenset(

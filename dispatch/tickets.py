@@ -7,17 +7,17 @@ the CallSid, so the result is one ticket whatever the order or repetition.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import object_session
 
 from core import phones
 from core.db import lock_key, locking
-from core.models import Contact, ContactPhone, Ticket, TimelineEvent
-from dispatch import directory, outbox
+from core.models import Contact, ContactPhone, Ticket
+from dispatch import directory, escalation, outbox
+from dispatch.ticket_numbers import format_number
+from dispatch.timeline import add_event
 
 STATUSES = ("new", "acknowledged", "resolved")
 PAGE_JOB = "dispatch.jobs.page_ticket"
@@ -47,29 +47,9 @@ BOXES = {
 MISSED_PRIORITY = {"P1": "P1", "P3": "P4"}
 
 
-def format_number(prefix: str, ticket_id: int) -> str:
-    return f"{prefix}-{ticket_id:06d}"
-
-
-def parse_number(text: str | None, prefix: str) -> int | None:
-    """'CS-000123', 'cs123' or '123' -> 123; anything else -> None."""
-    match = re.fullmatch(rf"\s*(?:{re.escape(prefix)}\s*-?\s*)?0*(\d{{1,9}})\s*", text or "", re.IGNORECASE)
-    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
-
-
 def page_job_key(ticket_id: int) -> str:
     """The outbox key and RQ job id of a ticket's page: one per ticket, ever."""
     return f"page-ticket-{ticket_id}"
-
-
-def add_event(ticket: Ticket, event: str, at, **detail) -> None:
-    """Note ``event`` on the ticket's timeline without loading the timeline: the event is added to
-    the ticket's session, and to its ``timeline`` only if that is loaded already."""
-    session = object_session(ticket)
-    if session is None:
-        ticket.timeline.append(TimelineEvent(event=event, at=at, detail=detail))
-    else:
-        session.add(TimelineEvent(ticket=ticket, event=event, at=at, detail=detail))
 
 
 @dataclass
@@ -149,6 +129,8 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
         add_event(ticket, "created", now, box=box.name, caller=caller,
                   client=client.name if client else None)
     _complete(ticket, box, report, config.voicemail_min_seconds, now)
+    if not created and ticket.paged_at is not None and session.is_modified(ticket):
+        escalation.refresh_claimed_pages(session, runtime, ticket)
     paged = box.pages and ticket.paged_at is None
     if paged:
         ticket.paged_at = now
@@ -157,6 +139,7 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
         session.add(ticket)
     session.flush()  # the ticket's number, for the job below and for the caller to hear
     if paged:
+        escalation.claim_first_step(session, runtime, ticket, now)
         outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
                    claimed=True, new=True)
     return ticket, created, paged

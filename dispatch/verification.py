@@ -26,7 +26,7 @@ from core import phones
 from core.db import lock_key
 from core.models import Contact, Ticket
 from dispatch import directory, outbox, pins
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 from dispatch.verification_models import ContactGuard, SecurityNotice, Verification, VerificationCall
 
 VERIFIED_FOR = timedelta(minutes=15)

@@ -5,7 +5,8 @@ import logging
 from core.runtime import current
 from dispatch import callbacks, disclosures, rotation
 from dispatch.carrier import DeliveryError
-from dispatch.tickets import add_event, format_number
+from dispatch.ticket_numbers import format_number
+from dispatch.timeline import add_event
 from dispatch.verification import LOCK_AFTER
 from dispatch.verification_models import Disclosure, SecurityNotice
 from voice_prompts import say

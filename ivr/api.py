@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from core.models import Ticket
-from dispatch import recovery, tickets
+from dispatch import recovery, ticket_numbers, tickets
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def list_tickets():
 @bp.get("/api/tickets/<number>")
 def show_ticket(number: str):
     runtime = _runtime()
-    ticket_id = tickets.parse_number(number, runtime.config.ticket_prefix)
+    ticket_id = ticket_numbers.parse_number(number, runtime.config.ticket_prefix)
     if ticket_id is None:
         abort(404)
     with runtime.store.reading() as session:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core import phones
 from core.models import Contact, Ticket
-from dispatch import directory, disclosures, pins, secrets_box, tickets, verification
+from dispatch import directory, disclosures, pins, secrets_box, ticket_numbers, verification
 from dispatch.verification_models import Disclosure
 from ivr.api import require_api_token
 
@@ -92,7 +92,7 @@ def create_disclosure():
     if not isinstance(requested_by, str) or not requested_by.strip() or len(requested_by) > 80:
         return jsonify(error="requested_by must be a name of at most 80 characters"), 400
     number = body.get("ticket")
-    ticket_id = tickets.parse_number(number, runtime.config.ticket_prefix) if number is not None else None
+    ticket_id = ticket_numbers.parse_number(number, runtime.config.ticket_prefix) if number is not None else None
     if number is not None and ticket_id is None:
         return jsonify(error="ticket must be a ticket number such as CS-000123"), 400
     with runtime.store.transaction() as session:

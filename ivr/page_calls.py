@@ -20,7 +20,7 @@ from core.db import parse_id
 from core.models import Ticket
 from dispatch import delivery, escalation
 from dispatch.paging_models import Page
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 from ivr.signature import require_twilio_signature
 from ivr.twiml import answer_errors_with, hang_up, speak, twiml
 from voice_prompts import say, speech

@@ -17,7 +17,7 @@ import voice_prompts
 from core import phones
 from core.db import MAX_ID
 from dispatch import callbacks, delivery, disclosures, outbox, pins, verification
-from dispatch.tickets import add_event
+from dispatch.timeline import add_event
 from dispatch.verification import PinResult
 from ivr.signature import require_twilio_signature
 from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 
 from core import hours, phones
-from dispatch import spool, tickets
+from dispatch import spool, ticket_numbers, tickets
 from ivr.signature import require_twilio_signature
 from ivr.twiml import CALL_ENDED, answer_errors_with, empty, speak, twiml
 from voice_prompts import say, speech
@@ -348,7 +348,7 @@ def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
 def ticket_status():
     runtime = _runtime()
     config = runtime.config
-    number = tickets.parse_number(request.form.get("Digits"), config.ticket_prefix)
+    number = ticket_numbers.parse_number(request.form.get("Digits"), config.ticket_prefix)
     caller = phones.caller_id(request.form.get("From"), config.region)
     response = VoiceResponse()
     ticket = None
