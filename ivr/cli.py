@@ -167,10 +167,10 @@ def _page_report(runtime, ticket_id: int) -> list[str]:
         if settled or time.monotonic() >= deadline:
             break
         time.sleep(0.1)
+    waiting = "the worker has not sent it yet." if running else \
+        "no worker is running: `python -m dispatch.worker` sends it."
     if not pages:
-        return ["The on-call technician's page is queued; " + (
-            "the worker has not sent it yet." if running else
-            "no worker is running: `python -m dispatch.worker` sends it.")]
+        return ["The on-call technician's page is queued; " + waiting]
     lines = []
     for page in pages:
         person = runtime.config.staff.get(page.staff_id)
@@ -182,6 +182,8 @@ def _page_report(runtime, ticket_id: int) -> list[str]:
             lines.append(f"Paged {who} by a phone call.")
         elif page.state in ("failed", "skipped"):
             lines.append(f"The page to {who} was not sent: {page.error or page.state}.")
+        elif page.state == "claimed":
+            lines.append(f"The page to {who} is queued; {waiting}")
         else:
             lines.append(f"The page to {who} is {page.state}, not sent yet.")
     return lines
