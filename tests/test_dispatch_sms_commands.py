@@ -2,7 +2,9 @@
 import xml.etree.ElementTree as ET
 
 import pytest
+from sqlalchemy import select
 
+from dispatch.paging_models import Page
 from dispatch.sms_commands import Command, parse
 from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call,
                                     settle)
@@ -69,6 +71,21 @@ def test_res_resolves_and_a_number_picks_the_ticket(paging):
     assert paging.ticket("CS-000002")["status"] == "new"
     assert text(paging, people["primary"], "res 1") == ["CS-000001 is already resolved."]
     assert text(paging, people["primary"], "ACK 99") == ["There is no ticket CS-000099."]
+
+
+def test_a_ticket_resolved_before_its_first_page_left_pages_nobody(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)  # its first page is claimed with the ticket; no worker has run yet
+    [reply] = text(paging, people["manager"], "RES 1")
+    assert reply == "CS-000001 is resolved. Thank you."
+    settle(paging)  # the page job runs now
+    advance(paging, minutes=90)  # and no later step does
+    assert paging.fake.messages == []
+    ticket = paging.ticket("CS-000001")
+    assert ticket["status"] == "resolved"
+    assert events(ticket, "page_sent") == []
+    with paging.runtime.store.reading() as session:
+        assert session.execute(select(Page.state, Page.error)).all() == [("skipped", "ticket resolved before sending")]
 
 
 def test_esc_pages_the_next_step_now(paging):
