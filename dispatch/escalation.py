@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.db import get_locked, locking
+from core.db import get_locked
 from core.models import Ticket, TimelineEvent
 from dispatch import delivery, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
@@ -48,69 +48,9 @@ def due_at(config, started_at: datetime, position: int) -> datetime:
     return started_at + timedelta(minutes=minutes)
 
 
-def claim_first_step(session, runtime, ticket: Ticket, now) -> None:
-    """In the P1 ticket's own transaction: write the first step's pages ``claimed``, so that the page
-    job has only to take and send them (its short transaction is all that stands between the
-    voicemail and the SMS). A first step after a delay is left to its timer, as any later step."""
-    config = runtime.config
-    if config.escalation[0].after_minutes == 0 and final_position(config) > 0:
-        _claim(session, runtime, ticket, 0, now, None, sending=False)
-
-
-def refresh_claimed_pages(session, runtime, ticket: Ticket) -> None:
-    """The ticket learnt more (its transcript came, say) before its first SMS left: word the
-    claimed SMS again, so the technician reads what is known when it is sent."""
-    session.execute(update(Page).where(
-        Page.ticket_id == ticket.id, Page.kind == "page", Page.channel == "sms", Page.state == "claimed",
-        Page.attempts == 0).values(body=sms_text.page_body(ticket, runtime.config.ticket_prefix)),
-        execution_options={"synchronize_session": False})
-
-
 def start(runtime, ticket_id: int) -> None:
-    """Begin the policy for ``ticket_id`` (once; a second call only catches up on what is due).
-
-    The first step's pages, claimed with the ticket, are taken and sent at once; a policy
-    whose first step was not claimed so (after a delay, or a ticket stored by an older
-    release) begins as any step runs, in :func:`advance`."""
-    now = runtime.now()
-    pages = _take_first_step(runtime, ticket_id, now)
-    if not pages:
-        advance(runtime, ticket_id, begin=True)
-        return
-    following = due_at(runtime.config, now, 1)
-    _deliver(runtime, ticket_id, 0, pages, following, now)
-    if following <= runtime.now():
-        advance(runtime, ticket_id)
-
-
-def _take_first_step(runtime, ticket_id: int, now) -> list[Page]:
-    """Move the first step's claimed pages to ``sending`` and begin the policy's clock, in one
-    transaction; nothing when they are not there (taken already, or never claimed).
-
-    This transaction is all the page job does before the SMS request, so it is written in
-    SQL expressions on the tables, which take a third of the time of the ORM's."""
-    with runtime.store.transaction() as session:
-        conn = session.connection()
-        # Locked, as in advance: an ACK committing now waits, then stops the next steps; a
-        # second page job waits, then finds the pages taken.
-        status = conn.execute(_TICKET_STATUS.with_for_update(**locking(Ticket)), {"ticket": ticket_id}).scalar()
-        if status != "new":
-            conn.execute(_SKIP_FIRST_STEP, {"ticket": ticket_id, "error": f"ticket {status} before sending"})
-            return []
-        rows = conn.execute(_TAKE_FIRST_STEP, {"ticket": ticket_id, "sender": runtime.process_name, "now": now}).all()
-        if rows:  # the row's key stops a second beginning
-            conn.execute(insert(Escalation.__table__), {"ticket_id": ticket_id, "started_at": now, "next_position": 1,
-                                                        "next_due_at": due_at(runtime.config, now, 1)})
-    return [Page.from_row(row) for row in rows]
-
-
-_PAGES = Page.__table__
-_FIRST_STEP_CLAIMED = (_PAGES.c.ticket_id == bindparam("ticket"), _PAGES.c.kind == "page", _PAGES.c.position == 0,
-                       _PAGES.c.state == "claimed", _PAGES.c.attempts == 0)
-_TICKET_STATUS = select(Ticket.__table__.c.status).where(Ticket.__table__.c.id == bindparam("ticket"))
-_SKIP_FIRST_STEP = update(_PAGES).where(*_FIRST_STEP_CLAIMED).values(state="skipped", error=bindparam("error"))
-_TAKE_FIRST_STEP = update(_PAGES).where(*_FIRST_STEP_CLAIMED).values(
-    state="sending", attempts=1, sender=bindparam("sender"), sending_at=bindparam("now")).returning(_PAGES)
+    """Begin the policy for ``ticket_id`` (once; a second call only catches up on what is due)."""
+    advance(runtime, ticket_id, begin=True)
 
 
 def advance(runtime, ticket_id: int, force_position: int | None = None, reason: str | None = None,
@@ -161,7 +101,15 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
             continue  # another worker began the same policy at the same moment: read its row
-        _deliver(runtime, ticket_id, position, pages, following, now)
+        # The pages first, then their timers: a page is what someone waits for. A worker dying in
+        # between loses no step: its pages are taken over and an overdue step is swept
+        # (dispatch.recovery).
+        for page in sorted(pages, key=lambda p: p.channel != "sms"):
+            delivery.send_claimed(runtime, page)
+        deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
+        timers.at_many(runtime, ([(following, "escalate", (ticket_id, position + 1),
+                                   f"escalate-{ticket_id}-{position + 1}")] if following else [])
+                       + [(deadline, "check_delivery", (page.id,), f"check-page-{page.id}") for page in pages])
         if position == last:
             return
         if pages:
@@ -173,34 +121,18 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
     timers.at(runtime, due, "escalate", ticket_id, position, job_id=f"escalate-{ticket_id}-{position}")
 
 
-def _deliver(runtime, ticket_id: int, position: int, pages: list[Page], following, now) -> None:
-    """Send the pages of ``position`` (this process moved them to ``sending``), then set the timers
-    of the next position and of the pages' delivery deadline."""
-    # The pages first, then their timers: a page is what someone waits for. A worker dying in
-    # between loses no step: its pages are taken over and an overdue step is swept
-    # (dispatch.recovery).
-    for page in sorted(pages, key=lambda p: p.channel != "sms"):
-        delivery.send_claimed(runtime, page)
-    deadline = now + timedelta(minutes=runtime.config.delivery_deadline_minutes)
-    timers.at_many(runtime, ([(following, "escalate", (ticket_id, position + 1),
-                               f"escalate-{ticket_id}-{position + 1}")] if following else [])
-                   + [(deadline, "check_delivery", (page.id,), f"check-page-{page.id}") for page in pages])
-
-
-def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | None,
-           sending: bool = True) -> list[Page]:
-    """Insert the page rows of ``position`` and note the step on the timeline. ``sending``: this
-    process owns them and sends them next; otherwise they are ``claimed``, for a job to take."""
+def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | None) -> list[Page]:
+    """Insert the page rows of ``position``, already ``sending`` (this process owns them; a concurrent
+    claim of the same rows fails on their key), and note the step on the timeline."""
     config = runtime.config
-    state = dict(state="sending", attempts=1, sender=runtime.process_name, sending_at=now) if sending else \
-        dict(state="claimed", attempts=0)
     prefix = config.ticket_prefix
     if position == final_position(config):
         people = [config.staff[m] for m in config.managers]
         add_event(ticket, "unacknowledged", now, rounds=config.escalation_repeat + 1,
                   **({"early_because": early} if early else {}))
         rows = [Page(ticket_id=ticket.id, key=f"final:{p.id}", kind="final", position=position, staff_id=p.id,
-                     channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now, **state)
+                     channel="sms", to=p.mobile, body=sms_text.final_body(ticket, prefix), created_at=now,
+                     state="sending", attempts=1, sender=runtime.process_name, sending_at=now)
                 for p in people]
     else:
         rounds, index = divmod(position, len(config.escalation))
@@ -208,13 +140,27 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         people = recipients(session, config, step.notify, now)
         body = sms_text.page_body(ticket, prefix, repeat=rounds > 0) if step.channel == "sms" else None
         rows = [Page(ticket_id=ticket.id, key=f"p{position}:{p.id}", kind="page", position=position, staff_id=p.id,
-                     channel=step.channel, to=p.mobile, body=body, created_at=now, **state)
+                     channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
+                     sender=runtime.process_name, sending_at=now)
                 for p in people]
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
-    session.add_all(rows)  # inserted with the transaction's commit, which gives them their ids
-    return rows
+    return [_insert(session, row) for row in rows]
+
+
+def _insert(session, page: Page) -> Page:
+    """Insert ``page`` at once, as an SQL expression on the table, and give it its id.
+
+    The ORM's flush would take about three times as long, and a first step runs between an
+    emergency voicemail and its SMS. ``page`` stays out of the session: it is read, not changed."""
+    values = {attr.columns[0].key: getattr(page, attr.key) for attr in inspect(Page).column_attrs}
+    page.id = session.connection().execute(
+        _INSERT_PAGE, {key: value for key, value in values.items() if value is not None}).scalar_one()
+    return page
+
+
+_INSERT_PAGE = insert(Page.__table__).returning(Page.__table__.c.id)
 
 
 def recipients(session, config, notify: str, at: datetime) -> list:

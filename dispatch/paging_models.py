@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, inspect
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -76,11 +76,6 @@ class Page(Base):
     # Who moved it to ``sending`` and when: a dead sender's page is taken over (dispatch.recovery).
     sender: Mapped[str | None] = mapped_column(String(120))
     sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @classmethod
-    def from_row(cls, row) -> Page:
-        """A detached page from a row of the ``pages`` table (read in SQL expressions, not the ORM)."""
-        return cls(**{attr.key: row._mapping[attr.columns[0]] for attr in inspect(cls).column_attrs})
 
 
 class SmsReply(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from core import phones
 from core.db import lock_key, locking
 from core.models import Contact, ContactPhone, Ticket
-from dispatch import directory, escalation, outbox
+from dispatch import directory, outbox
 from dispatch.ticket_numbers import format_number
 from dispatch.timeline import add_event
 
@@ -129,8 +129,6 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
         add_event(ticket, "created", now, box=box.name, caller=caller,
                   client=client.name if client else None)
     _complete(ticket, box, report, config.voicemail_min_seconds, now)
-    if not created and ticket.paged_at is not None and session.is_modified(ticket):
-        escalation.refresh_claimed_pages(session, runtime, ticket)
     paged = box.pages and ticket.paged_at is None
     if paged:
         ticket.paged_at = now
@@ -139,7 +137,6 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
         session.add(ticket)
     session.flush()  # the ticket's number, for the job below and for the caller to hear
     if paged:
-        escalation.claim_first_step(session, runtime, ticket, now)
         outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
                    claimed=True, new=True)
     return ticket, created, paged

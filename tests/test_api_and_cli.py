@@ -116,8 +116,8 @@ def test_simulate_walks_the_phone_tree_in_the_terminal(stack):
     assert "Ticket CS-000001: emergency_voicemail, P1" in result.output
     assert "The network is down at the dental office" in result.output
     # No worker runs in this test: the page is still waiting, and the simulator says so.
-    assert "The page to Bob Brown (+12705550112) is queued; no worker is running: `python -m dispatch.worker` " \
-        "sends it." in result.output
+    assert "The on-call technician's page is queued; no worker is running: `python -m dispatch.worker` sends it." \
+        in result.output
     assert "Paged" not in result.output and stack.fake.messages == []
 
 
