@@ -172,15 +172,21 @@ class Store:
         finally:
             self._gate.release()
 
-    def checkpoint(self) -> None:
-        """SQLite: copy the write-ahead log into the database, off the paths callers and pages wait on.
+    def checkpoint(self) -> tuple[int, int] | None:
+        """SQLite: copy the write-ahead log into the database, off the paths callers and pages wait on;
+        returns (frames in the log, frames copied).
 
         PASSIVE: it copies what no reader still needs and never waits for, nor blocks,
         a writer; a later round takes the rest. Nothing to do on other databases.
         """
-        if self.is_sqlite:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        if not self.is_sqlite:
+            return None
+        with self.engine.connect() as conn:
+            # On the driver's connection, outside any transaction: inside one (SQLAlchemy begins
+            # one, IMMEDIATE here, before its first statement) SQLite refuses with "database
+            # table is locked".
+            _busy, log, copied = conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return log, copied
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -86,3 +86,15 @@ def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, database_ur
         redis_server.stop()
         stack.fake.stop()
         stack.runtime.store.dispose()
+
+
+def test_the_checkpoint_copies_the_log_into_the_database(tmp_path):
+    # What the worker's housekeeping does every round on SQLite (it once failed there every time).
+    store = Store(f"sqlite:///{tmp_path / 'ivr.db'}")
+    store.create_schema()
+    with store.transaction() as session:
+        for n in range(50):
+            session.execute(text("INSERT INTO clients (name) VALUES (:name)"), {"name": f"client {n}"})
+    log, copied = store.checkpoint()
+    store.dispose()
+    assert log > 0 and copied == log
