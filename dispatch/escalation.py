@@ -48,6 +48,12 @@ def due_at(config, started_at: datetime, position: int) -> datetime:
     return started_at + timedelta(minutes=minutes)
 
 
+def begin_now(config, ticket_id: int, now) -> Escalation:
+    """A policy beginning at ``now`` with its first position; ``next_due_at`` is what the recovery
+    sweep watches, should the job that runs that position be lost."""
+    return Escalation(ticket_id=ticket_id, started_at=now, next_position=0, next_due_at=due_at(config, now, 0))
+
+
 def start(runtime, ticket_id: int) -> None:
     """Begin the policy for ``ticket_id`` (once; a second call only catches up on what is due)."""
     advance(runtime, ticket_id, begin=True)
@@ -74,8 +80,7 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                 if fresh:
                     if not begin:
                         return
-                    escalation = Escalation(ticket_id=ticket_id, started_at=now, next_position=0,
-                                            next_due_at=due_at(config, now, 0))
+                    escalation = begin_now(config, ticket_id, now)
                     session.add(escalation)
                 if escalation.finished_at is not None:
                     return

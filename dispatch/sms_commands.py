@@ -158,7 +158,7 @@ def _escalate(runtime, staff, ticket, _sid) -> str:
             return _say("sms_reply_already_resolved", number=number)
         state = session.get(Escalation, ticket.id)
         if state is None:
-            session.add(Escalation(ticket_id=ticket.id, started_at=now, next_position=0))
+            session.add(escalation.begin_now(runtime.config, ticket.id, now))
             position = 0
         else:
             position = state.next_position

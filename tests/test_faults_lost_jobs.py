@@ -4,6 +4,7 @@ import pytest
 
 from dispatch import recovery
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, settle
+from tests.support import SUPPORT_NUMBER
 
 pytestmark = pytest.mark.postgres
 
@@ -39,3 +40,16 @@ def test_a_lost_escalation_timer_still_runs_its_step_and_the_policy_goes_on(pagi
     assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
     steps = events(paging.ticket("CS-000001"), "escalation_step")
     assert [(s["step"], s["channel"]) for s in steps] == [(1, "sms"), (2, "voice"), (3, "sms")]
+
+
+def test_an_esc_before_the_first_page_whose_job_is_lost_still_pages_once_overdue(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    assert paging.fake.sms_from(people["manager"], "ESC 1", SUPPORT_NUMBER)[0] == 200  # before any worker ran
+    paging.runtime.redis.flushall()  # the page job and the ESC's job both lost
+    settle(paging)
+    assert paging.fake.messages == []
+    paging.clock.advance(seconds=31)
+    assert recovery.sweep_overdue(paging.runtime) == 1
+    settle(paging)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"]]
