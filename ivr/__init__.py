@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-
 from flask import Flask
 
 from core import logs

@@ -39,7 +39,7 @@ def list_tickets(status, limit):
     query = select(Ticket).options(selectinload(Ticket.timeline)).order_by(Ticket.id.desc()).limit(limit)
     if status:
         query = query.where(Ticket.status == status)
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         rows = [tickets.as_dict(t, runtime.config.ticket_prefix) for t in session.scalars(query).unique()]
     if not rows:
         click.echo("no tickets" + (f" with status {status}" if status else ""))
@@ -158,7 +158,7 @@ def _page_report(runtime, ticket_id: int) -> list[str]:
     running = _worker_running(runtime)
     deadline = time.monotonic() + (PAGE_WAIT_SECONDS if running else 0)
     while True:
-        with runtime.store.transaction() as session:
+        with runtime.store.reading() as session:
             pages = session.scalars(select(Page).where(Page.ticket_id == ticket_id, Page.kind == "page")
                                     .order_by(Page.id)).all()
             console = set(session.scalars(select(ConsoleMessage.sid).where(

@@ -22,7 +22,7 @@ from dispatch import delivery, escalation
 from dispatch.paging_models import Page
 from dispatch.timeline import add_event
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, hang_up, speak, twiml
+from ivr.twiml import answer_errors_with, empty, hang_up, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _load(kind: str):
     page_id = parse_id(request.args.get("page"))
     if page_id is None:
         return None, None
-    with _runtime().store.transaction() as session:
+    with _runtime().store.reading() as session:  # only reads: no turn at SQLite's write lock
         page = session.get(Page, page_id)
         if page is None or (page.kind == "bridge") != (kind == "bridge"):
             return None, None
@@ -157,12 +157,12 @@ def call_status():
     """Status callback of the calls we place: no-answer, busy, failed or a machine escalates at once."""
     page_id = parse_id(request.args.get("page"))
     if page_id is None:
-        return twiml(VoiceResponse())
+        return empty()
     form = request.form
     if form.get("CallStatus"):
         delivery.update_status(_runtime(), page_id, (form.get("CallSid") or "")[:64] or None,
                                form.get("CallStatus")[:20], answered_by=(form.get("AnsweredBy") or "")[:30] or None)
-    return twiml(VoiceResponse())
+    return empty()
 
 
 @bp.post("/bridge")

@@ -255,7 +255,8 @@ def callback_pin():
         response = VoiceResponse()
         if callback.pin_failures >= callbacks.PIN_TRIES:
             callbacks.fail(runtime, callback, f"{callbacks.PIN_TRIES} wrong PINs")
-            hang_up("verify_callback_failed", response)
+            speak(response, "verify_callback_failed")
+            response.hangup()
         else:
             speak(response, "verify_pin_not_accepted")
             _ask_callback_pin(response)

@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core import hours, phones
 from dispatch import spool, ticket_numbers, tickets
 from ivr.signature import require_twilio_signature
-from ivr.twiml import CALL_ENDED, answer_errors_with, empty, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -189,8 +189,7 @@ def desk_result():
     response = VoiceResponse()
     if request.form.get("DialCallStatus") in ("completed", "answered"):
         _forget_box()
-        response.hangup()
-        return twiml(response)
+        return hang_up(response=response)
     speak(response, "desk_unavailable")
     return twiml(_voicemail(response, box))
 
