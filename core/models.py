@@ -68,8 +68,9 @@ class Ticket(Base):
     paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client: Mapped[Client | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")
-    # Loaded when read (the API, the CLI), not with every ticket: the paging path writes to the
-    # timeline of tickets whose history it never reads (see dispatch.timeline.add_event).
+    # Loaded when read (the API, the CLI, a failed transcription's check), not with every ticket:
+    # the paging path writes to the timeline of tickets whose history it never reads
+    # (see dispatch.timeline.add_event).
     timeline: Mapped[list["TimelineEvent"]] = relationship(
         back_populates="ticket", order_by="TimelineEvent.id", cascade="all, delete-orphan")
 

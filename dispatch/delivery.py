@@ -1,8 +1,9 @@
 """Sending claimed pages through the carrier, exactly once each, and following their delivery.
 
-A ``Page`` row moves ``claimed -> sending -> sent | failed``. Only the process whose
-``UPDATE ... WHERE state = 'claimed'`` matched may call the carrier, so duplicate
-jobs and concurrent workers cannot send twice.
+A ``Page`` row moves ``claimed -> sending -> sent | failed``. Only the process that
+inserted it already ``sending`` (an escalation step), or whose ``UPDATE ... WHERE
+state = 'claimed'`` matched, or that took over a dead sender's row (``dispatch.recovery``)
+may call the carrier, so duplicate jobs and concurrent workers cannot send twice.
 
 Errors, per ``DeliveryError``:
 - permanent (invalid number, recipient opted out): never retried; the ticket's
@@ -200,7 +201,7 @@ def update_status(runtime, page_id: int, sid: str | None, status: str, *, error_
 def check(runtime, page_id: int) -> None:
     """The delivery deadline of a page: send it if a dead worker never did, fail it if it is stuck."""
     now = runtime.now()
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         page = session.get(Page, page_id)
         if page is None:
             return

@@ -11,7 +11,7 @@ from dispatch import delivery, escalation
 
 
 def page_ticket(ticket_id: int) -> None:
-    """A P1 ticket was stored: start its escalation policy (first step at once)."""
+    """A P1 ticket was stored: start its escalation policy (its first step now, or at its time)."""
     escalation.start(current(), ticket_id)
 
 

@@ -108,7 +108,7 @@ def rescue_jobs(runtime) -> int:
 def resume_pages(runtime) -> int:
     """Take over pages left ``sending`` by a worker that is no longer alive; returns how many."""
     now = runtime.now()
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:  # every 2 s in every worker: a read takes no write lock
         stale = session.scalars(select(Page).where(Page.state == "sending", Page.sending_at < now - SENDING_GRACE)
                                 .order_by(Page.id)).all()
     resumed = 0
@@ -134,7 +134,7 @@ def resume_pages(runtime) -> int:
 def sweep_overdue(runtime) -> int:
     """Re-enqueue the page or step jobs the database says are overdue; returns how many."""
     late = runtime.now() - OVERDUE
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         unstarted = session.scalars(select(Ticket.id).outerjoin(Escalation, Escalation.ticket_id == Ticket.id).where(
             Ticket.paged_at < late, Ticket.status == "new", Escalation.ticket_id.is_(None))).all()
         overdue = session.execute(select(Escalation.ticket_id, Escalation.next_position).where(
