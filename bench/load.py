@@ -61,6 +61,7 @@ from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 from yarl import URL  # noqa: E402
 
+from bench.stats import percentile  # noqa: E402
 from core.db import Store  # noqa: E402
 from core.models import Ticket  # noqa: E402
 from fake_twilio.phone import ACCOUNT_SID  # noqa: E402
@@ -90,14 +91,6 @@ def bench_config() -> dict:
 
 def caller_number(n: int) -> str:
     return f"+1270{555 + n // 10000:03d}{n % 10000:04d}"
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile (no interpolation: every figure is a latency that happened)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))]
 
 
 def summary(values: list[float], seconds: float | None = None) -> dict:

@@ -26,12 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from rq.job import Job  # noqa: E402
 
+from bench.stats import percentile  # noqa: E402
 from tests.support import RedisServer, make_stack  # noqa: E402
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def wait_for(predicate, timeout: float = 10.0) -> None:
