@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, create_engine, event, inspect, text
+from functools import cache
+
+from sqlalchemy import DateTime, create_engine, event, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -353,6 +355,28 @@ def lock_key(session, key: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
+def insert_now(session, row):
+    """Insert ``row``, a new mapped object kept out of the session, at once as one SQL statement on
+    its table, and give it its id; ``row`` is then read, not changed.
+
+    The ORM's flush of the same row takes about three times as long, and the rows written on the
+    way from a voicemail to its page (the ticket, the pages) are written while every other writer
+    waits: on SQLite there is one write lock. Foreign keys are set as ids, not through relationships
+    (the flush is what copies those); an attribute left unset gets its column's default.
+    """
+    mapper = inspect(type(row))
+    values = {attr.columns[0].key: getattr(row, attr.key) for attr in mapper.column_attrs}
+    row.id = session.connection().execute(
+        _insert_returning_id(mapper.local_table),
+        {key: value for key, value in values.items() if value is not None}).scalar_one()
+    return row
+
+
+@cache
+def _insert_returning_id(table):
+    return insert(table).returning(table.c.id)
 
 
 def utcnow() -> datetime:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from core.db import get_locked
+from core.db import get_locked, insert_now
 from core.models import Ticket, TimelineEvent
 from dispatch import delivery, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
@@ -151,21 +151,7 @@ def _claim(session, runtime, ticket: Ticket, position: int, now, early: str | No
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
-    return [_insert(session, row) for row in rows]
-
-
-def _insert(session, page: Page) -> Page:
-    """Insert ``page`` at once, as an SQL expression on the table, and give it its id.
-
-    The ORM's flush would take about three times as long, and a first step runs between an
-    emergency voicemail and its SMS. ``page`` stays out of the session: it is read, not changed."""
-    values = {attr.columns[0].key: getattr(page, attr.key) for attr in inspect(Page).column_attrs}
-    page.id = session.connection().execute(
-        _INSERT_PAGE, {key: value for key, value in values.items() if value is not None}).scalar_one()
-    return page
-
-
-_INSERT_PAGE = insert(Page.__table__).returning(Page.__table__.c.id)
+    return [insert_now(session, row) for row in rows]
 
 
 def recipients(session, config, notify: str, at: datetime) -> list:

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
-from core.db import lock_key, locking
+from core.db import get_locked, insert_now, lock_key
 from core.models import Contact, ContactPhone, Ticket
 from dispatch import directory, outbox
 from dispatch.ticket_numbers import format_number
-from dispatch.timeline import add_event
+from dispatch.timeline import add_event, store_new
 
 STATUSES = ("new", "acknowledged", "resolved")
 PAGE_JOB = "dispatch.jobs.page_ticket"
@@ -104,8 +104,8 @@ def _already_known(runtime, report: CallReport) -> Ticket | None:
         if ticket is None:
             return None
         box = BOXES.get(report.box, BOXES["support"])
-        _complete(ticket, box, report, runtime.config.voicemail_min_seconds, runtime.now())
-        if session.new or session.is_modified(ticket) or (box.pages and ticket.paged_at is None):
+        events = _complete(ticket, box, report, runtime.config.voicemail_min_seconds)
+        if events or session.is_modified(ticket) or (box.pages and ticket.paged_at is None):
             return None
     return ticket
 
@@ -116,34 +116,44 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     source_key = f"call:{report.call_sid}"
     # Another callback of this call waits for this one, then finds its ticket (see core.db).
     lock_key(session, source_key)
-    ticket = session.scalar(select(Ticket).where(Ticket.source_key == source_key).with_for_update(**locking(Ticket)))
-    created = ticket is None
+    known = session.scalar(select(Ticket.id).where(Ticket.source_key == source_key))
+    created = known is None
     if created:
-        caller = phones.caller_id(report.caller_raw, config.region)
-        client, contact = directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)
-        ticket = Ticket(source_key=source_key, call_sid=report.call_sid, box=box.name,
-                        status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
-                        caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
-                        client=client, contact=contact, created_at=now)
-        # Not added to the session yet: its events gather on it, and one flush below inserts all.
-        add_event(ticket, "created", now, box=box.name, caller=caller,
-                  client=client.name if client else None)
-    _complete(ticket, box, report, config.voicemail_min_seconds, now)
+        ticket = _new_ticket(session, config, report, box, source_key, now)
+    else:
+        ticket = get_locked(session, Ticket, known)
+    for event, detail in _complete(ticket, box, report, config.voicemail_min_seconds):
+        add_event(ticket, event, now, **detail)
     paged = box.pages and ticket.paged_at is None
     if paged:
         ticket.paged_at = now
         add_event(ticket, "page_requested", now)
-    if created:
-        session.add(ticket)
-    session.flush()  # the ticket's number, for the job below and for the caller to hear
+    if created:  # the ticket's number, for the job below and for the caller to hear
+        insert_now(session, ticket)
+        store_new(session, ticket)
     if paged:
         outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
                    claimed=True, new=True)
     return ticket, created, paged
 
 
-def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int, now) -> None:
-    """Fold what this callback adds into the ticket, noting only real changes on its timeline."""
+def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:
+    """The call's ticket, not stored yet (``_apply`` inserts it with its events in two statements)."""
+    caller = phones.caller_id(report.caller_raw, config.region)
+    client, contact = directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)
+    ticket = Ticket(source_key=source_key, call_sid=report.call_sid, box=box.name,
+                    status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
+                    caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
+                    client=client, client_id=client.id if client else None,
+                    contact=contact, contact_id=contact.id if contact else None, created_at=now)
+    add_event(ticket, "created", now, box=box.name, caller=caller, client=client.name if client else None)
+    return ticket
+
+
+def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) -> list[tuple[str, dict]]:
+    """Fold what this callback adds into the ticket; returns the events (name, detail) it makes,
+    only real changes, for the caller to note on the timeline."""
+    events = []
     if report.recording_sid and report.recording_status in (None, "completed"):
         seconds = report.recording_seconds
         changed = ticket.recording_sid != report.recording_sid or (
@@ -153,18 +163,19 @@ def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int, no
         if seconds is not None:
             ticket.recording_seconds = seconds
         if changed:
-            add_event(ticket, "recording", now, seconds=ticket.recording_seconds)
+            events.append(("recording", {"seconds": ticket.recording_seconds}))
     elif report.recording_status in ("absent", "failed") and not ticket.recording_sid:
-        add_event(ticket, "recording_" + report.recording_status, now)
+        events.append(("recording_" + report.recording_status, {}))
     has_message = ticket.recording_sid is not None and (ticket.recording_seconds or 0) >= min_seconds
     if has_message and ticket.kind == "missed_call":
         ticket.kind = box.kind
         ticket.priority = box.priority
     if report.transcript_status == "completed" and report.transcript and ticket.transcript != report.transcript:
         ticket.transcript = report.transcript[:20000]
-        add_event(ticket, "transcript", now, words=len(ticket.transcript.split()))
+        events.append(("transcript", {"words": len(ticket.transcript.split())}))
     elif report.transcript_status == "failed" and not any(e.event == "transcript_failed" for e in ticket.timeline):
-        add_event(ticket, "transcript_failed", now)
+        events.append(("transcript_failed", {}))
+    return events
 
 
 def find_for_caller(session, ticket_id: int, caller: str) -> Ticket | None:
