@@ -21,7 +21,9 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("urgent", "default")
+# The queues every worker takes, in this order: pages, then verification calls, then the
+# recording callbacks the web app hands over (dispatch.tickets.record_later).
+QUEUE_NAMES = ("urgent", "default", "callbacks")
 
 _current: "Runtime | None" = None
 

@@ -4,6 +4,7 @@ import pytest
 
 from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
                                     wait_alive, wait_until, worker_logs)
+from fake_twilio.phone import ACCOUNT_SID
 from tests.support import RedisServer
 
 pytestmark = pytest.mark.postgres
@@ -63,5 +64,28 @@ def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_fol
     finally:
         if worker:
             stop_workers(worker)
+        stack.fake.stop()
+        stack.runtime.store.dispose()
+
+
+def test_a_recording_callback_arriving_first_with_redis_down_is_stored_at_once(tmp_path, database_url):
+    """The recording status callback is handed to a worker through Redis (the <Record> action, sent
+    with it, usually stores the same recording); with Redis away the web app stores it itself."""
+    redis_server = RedisServer(tmp_path / "redis").start()
+    stack = real_time_stack(tmp_path, redis_server.url, database_url)
+    try:
+        call = stack.call()
+        call.press("501")
+        record = call._expect("record")
+        redis_server.stop()
+        recording = {"AccountSid": ACCOUNT_SID, "CallSid": call.call_sid, "RecordingSid": "RE" + "3" * 32,
+                     "RecordingUrl": "https://api.twilio.com/rec/RE3", "RecordingStatus": "completed",
+                     "RecordingDuration": "20"}
+        assert stack.hooks.post(record.get("recordingStatusCallback"), recording)[0] == 200
+        ticket = stack.ticket("CS-000001")
+        assert (ticket["kind"], ticket["recording_seconds"]) == ("emergency_voicemail", 20)
+        assert events(ticket, "page_requested")  # the page waits in the outbox for Redis
+    finally:
+        redis_server.stop()
         stack.fake.stop()
         stack.runtime.store.dispose()
