@@ -21,9 +21,7 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The queues every worker takes, in this order: pages, then verification calls, then the
-# recording callbacks the web app hands over (dispatch.tickets.record_later).
-QUEUE_NAMES = ("urgent", "default", "callbacks")
+QUEUE_NAMES = ("urgent", "default")
 
 _current: "Runtime | None" = None
 

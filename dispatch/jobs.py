@@ -1,5 +1,4 @@
-"""The dispatcher's RQ jobs: plain functions taking ids (one, a callback's payload), safe to run twice
-or concurrently.
+"""The dispatcher's RQ jobs: plain functions taking ids, safe to run twice or concurrently.
 
 Each reaches the process's runtime through ``core.runtime.current()`` and delegates
 to the module that owns the rule; the database, not RQ, decides whether anything
@@ -8,20 +7,12 @@ is still owed, so a duplicate or late job finds nothing to do.
 from __future__ import annotations
 
 from core.runtime import current
-from dispatch import delivery, escalation, spool
-from dispatch.tickets import CallReport
+from dispatch import delivery, escalation
 
 
 def page_ticket(ticket_id: int) -> None:
     """A P1 ticket was stored: start its escalation policy (its first step now, or at its time)."""
     escalation.start(current(), ticket_id)
-
-
-def record_callback(report: dict) -> None:
-    """A recording status callback the web app handed over (``tickets.record_later``): fold it into
-    its ticket, or spool it while the database is away. Its payload, not an id: nothing of it is
-    stored yet."""
-    spool.record_or_keep(current(), CallReport(**report))
 
 
 def escalate(ticket_id: int, position: int) -> None:

@@ -15,9 +15,6 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from core.models import Ticket
 from dispatch.tickets import CallReport, record_call
 
 log = logging.getLogger(__name__)
@@ -25,17 +22,6 @@ log = logging.getLogger(__name__)
 
 def spool_dir(data_dir: Path) -> Path:
     return data_dir / "spool"
-
-
-def record_or_keep(runtime, report: CallReport) -> Ticket | None:
-    """Record the report into its ticket; with the database away, keep it here instead (None)."""
-    try:
-        ticket, _ = record_call(runtime, report)
-        return ticket
-    except SQLAlchemyError as exc:
-        log.error("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
-        keep(runtime.settings.data_dir, report)
-        return None
 
 
 def keep(data_dir: Path, report: CallReport) -> Path:

@@ -7,27 +7,20 @@ the CallSid, so the result is one ticket whatever the order or repetition.
 """
 from __future__ import annotations
 
-import logging
-import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-import redis
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from core import phones
 from core.db import get_locked, insert_now, lock_key
 from core.models import Contact, ContactPhone, Ticket
-from dispatch import directory, outbox, timers
+from dispatch import directory, outbox
 from dispatch.ticket_numbers import format_number
 from dispatch.timeline import add_event, store_new
 
-log = logging.getLogger(__name__)
-
 STATUSES = ("new", "acknowledged", "resolved")
 PAGE_JOB = "dispatch.jobs.page_ticket"
-CALLBACK_JOB = "dispatch.jobs.record_callback"
-CALLBACK_QUEUE = "callbacks"  # the workers take it last: pages and verification calls first
 
 
 @dataclass(frozen=True)
@@ -82,7 +75,7 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
     insert slip through anyway, the unique source key fails ours and the retry finds and
     completes that ticket instead.
     """
-    if report.recording_status is not None:  # see record_later
+    if report.recording_status is not None:
         known = _already_known(runtime, report)
         if known is not None:
             return known, False
@@ -97,34 +90,6 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
     if paged:
         outbox.enqueue(runtime, page_job_key(ticket.id), PAGE_JOB, [ticket.id], queue="urgent")
     return ticket, created
-
-
-def record_later(runtime, report: CallReport) -> bool:
-    """For the recording status callback: answered from a read when the ticket already says
-    what ``report`` says, else handed to a worker (``CALLBACK_JOB``) to record. Returns False
-    when Redis or the database is away: the caller then records it now, or spools it.
-
-    Twilio sends this callback at the moment of the ``<Record>`` action, which carries the
-    same recording and stores the ticket; both wrote, each waiting for the other (on SQLite
-    every write takes the database's one lock), and at 200 concurrent calls those waits were
-    most of the webhooks' tail. A worker recording it a moment later mostly finds the
-    action's ticket complete and writes nothing; should the action never come, the worker's
-    ``record_call`` creates the ticket (and its page) itself.
-    """
-    try:
-        if _already_known(runtime, report) is not None:
-            return True
-    except SQLAlchemyError:
-        return False  # the database is away: kept in this host's spool at once, as any callback
-    try:
-        runtime.queue(CALLBACK_QUEUE).enqueue(CALLBACK_JOB, asdict(report), job_id=f"callback-{uuid.uuid4().hex}",
-                                              description=f"recording callback of call {report.call_sid[:64]}",
-                                              **timers.JOB_OPTIONS)
-        return True
-    except (redis.RedisError, OSError) as exc:
-        log.warning("Redis unavailable, call %s's recording callback recorded at once: %s", report.call_sid[:64],
-                    type(exc).__name__)
-        return False
 
 
 def _already_known(runtime, report: CallReport) -> Ticket | None:

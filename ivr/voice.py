@@ -253,7 +253,14 @@ def _seconds(value: str | None) -> int | None:
 
 def _store(report: tickets.CallReport):
     """Record the report into its ticket; with the database away, keep it in the spool instead."""
-    return spool.record_or_keep(_runtime(), report)
+    runtime = _runtime()
+    try:
+        ticket, _ = tickets.record_call(runtime, report)
+        return ticket
+    except SQLAlchemyError as exc:
+        log.error("database unavailable for call %s: %s", report.call_sid, type(exc).__name__)
+        spool.keep(runtime.settings.data_dir, report)
+        return None
 
 
 def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> VoiceResponse:
@@ -297,12 +304,10 @@ def no_message():
 @bp.post("/recording-status")
 def recording_status():
     form = request.form
-    report = _report(_box(), recording_sid=_recording_sid(),
-                     recording_url=_recording_url(),
-                     recording_seconds=_seconds(form.get("RecordingDuration")),
-                     recording_status=(form.get("RecordingStatus") or "completed")[:20])
-    if not tickets.record_later(_runtime(), report):  # Redis is down
-        _store(report)
+    _store(_report(_box(), recording_sid=_recording_sid(),
+                    recording_url=_recording_url(),
+                    recording_seconds=_seconds(form.get("RecordingDuration")),
+                    recording_status=(form.get("RecordingStatus") or "completed")[:20]))
     return empty()
 
 

@@ -69,8 +69,9 @@ def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_fol
 
 
 def test_a_recording_callback_arriving_first_with_redis_down_is_stored_at_once(tmp_path, database_url):
-    """The recording status callback is handed to a worker through Redis (the <Record> action, sent
-    with it, usually stores the same recording); with Redis away the web app stores it itself."""
+    """The recording status callback may beat the <Record> action, and is the only copy of the
+    recording when the action never comes: with Redis away it still makes the ticket at once,
+    and the page waits in the database's outbox."""
     redis_server = RedisServer(tmp_path / "redis").start()
     stack = real_time_stack(tmp_path, redis_server.url, database_url)
     try:

@@ -28,7 +28,6 @@ import pytest
 import redis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from rq import SimpleWorker
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
@@ -36,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 from core.models import Ticket, TimelineEvent
 from dispatch import spool
 from dispatch.paging_models import Page
-from dispatch.tickets import BOXES, CALLBACK_QUEUE
+from dispatch.tickets import BOXES
 from fake_twilio.phone import ACCOUNT_SID, CallError, PhoneCall, new_sid
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, on_call, settle
 from tests.support import AUTH_TOKEN, CLIENT_PHONE, NY, SUPPORT_NUMBER, fresh_database_url, make_stack
@@ -755,9 +754,6 @@ def test_recording_callbacks_with_junk_leave_exactly_one_ticket_per_call(world, 
         if path != "/voice/status":
             creators += 1
             paging |= BOXES.get(box, BOXES["support"]).pages
-    handed_over = world.stack.runtime.queue(CALLBACK_QUEUE)
-    if handed_over.count:  # recording status callbacks the web app handed to a worker: one runs them
-        SimpleWorker([handed_over], connection=world.stack.runtime.redis).work(burst=True)
     tickets = world.tickets_of_call(call_sid)
     assert len(tickets) == (1 if creators else 0), tickets
     if tickets:
