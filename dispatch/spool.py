@@ -1,12 +1,17 @@
-"""Webhook payloads kept on local disk while the database cannot take them.
+"""Webhook payloads kept on local disk for the worker to record.
 
 When a recording callback arrives and the database is locked or down, the payload is
 written here atomically and the caller still hears that their message was saved; the
 worker replays the spool every few seconds, so the ticket appears once the database
 is back. Nothing a caller recorded is lost to a database outage.
+
+The recording status callback always comes this way (see ``ivr.voice.recording_status``):
+a file written and synced here is as durable as a database commit, and costs the web app
+no turn at the database's write lock.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -36,15 +41,29 @@ def keep(data_dir: Path, report: CallReport) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, final)
-    log.warning("database unavailable: call %s kept in the spool at %s", report.call_sid, final.name)
+    log.debug("call %s kept in the spool at %s", report.call_sid[:64], final.name)
     return final
 
 
 def replay(runtime) -> int:
-    """Turn spooled payloads into tickets, oldest first; stops at the first failure."""
+    """Turn spooled payloads into tickets, oldest first; stops at the first failure.
+
+    One process at a time per data folder (the workers of a host share it): another one
+    finds the lock taken and leaves the round to the holder. The lock ends with its holder,
+    even one killed mid-round; a file recorded twice that way makes no second ticket.
+    """
     folder = spool_dir(runtime.settings.data_dir)
     if not folder.is_dir():
         return 0
+    with open(runtime.settings.data_dir / "spool.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        return _replay_folder(runtime, folder)
+
+
+def _replay_folder(runtime, folder: Path) -> int:
     done = 0
     for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
         try:

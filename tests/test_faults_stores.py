@@ -4,6 +4,7 @@ import pytest
 
 from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
                                     wait_alive, wait_until, worker_logs)
+from dispatch import spool
 from fake_twilio.phone import ACCOUNT_SID
 from tests.support import RedisServer
 
@@ -68,10 +69,10 @@ def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_fol
         stack.runtime.store.dispose()
 
 
-def test_a_recording_callback_arriving_first_with_redis_down_is_stored_at_once(tmp_path, database_url):
+def test_a_recording_callback_arriving_first_with_redis_down_is_kept_and_makes_the_ticket(tmp_path, database_url):
     """The recording status callback may beat the <Record> action, and is the only copy of the
-    recording when the action never comes: with Redis away it still makes the ticket at once,
-    and the page waits in the database's outbox."""
+    recording when the action never comes: with Redis away it is still kept (in the spool), the
+    worker's replay makes the ticket, and the page waits in the database's outbox."""
     redis_server = RedisServer(tmp_path / "redis").start()
     stack = real_time_stack(tmp_path, redis_server.url, database_url)
     try:
@@ -83,6 +84,7 @@ def test_a_recording_callback_arriving_first_with_redis_down_is_stored_at_once(t
                      "RecordingUrl": "https://api.twilio.com/rec/RE3", "RecordingStatus": "completed",
                      "RecordingDuration": "20"}
         assert stack.hooks.post(record.get("recordingStatusCallback"), recording)[0] == 200
+        assert spool.replay(stack.runtime) == 1
         ticket = stack.ticket("CS-000001")
         assert (ticket["kind"], ticket["recording_seconds"]) == ("emergency_voicemail", 20)
         assert events(ticket, "page_requested")  # the page waits in the outbox for Redis

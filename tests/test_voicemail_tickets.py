@@ -38,6 +38,8 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
                  "RecordingUrl": "https://api.twilio.com/rec/RE1", "RecordingStatus": "completed",
                  "RecordingDuration": "33"}
     assert stack.hooks.post("/voice/recording-status?box=emergency", recording)[0] == 200
+    assert stack.tickets() == []  # kept in the spool: the action, sent with it, usually stores it all
+    assert spool.replay(stack.runtime) == 1  # as the worker does every few seconds
     assert stack.ticket("1")["kind"] == "emergency_voicemail"
     action = {**recording, "Digits": "#"}
     del action["RecordingStatus"]
@@ -47,16 +49,18 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
     assert len(stack.queued_jobs("urgent")) == 1
 
 
-def test_a_recording_callback_repeating_the_ticket_is_answered_while_another_process_writes(stack):
+def test_the_recording_callback_is_answered_while_another_process_holds_the_database(stack):
     """Twilio's recording status callback mostly repeats what the <Record> action stored: it is
-    answered from a read, without waiting for SQLite's one write lock (a busy moment's queue)."""
-    if not stack.runtime.store.is_sqlite:
-        pytest.skip("PostgreSQL readers never wait for writers; the lock held here blocks reads too")
+    kept in the spool at once, never waiting for the database's write lock, and the worker's
+    replay finds the ticket already holding the recording."""
     call = _emergency_call(stack)
     call.leave_message(seconds=25, transcript=None)  # the action stored the ticket and its recording
-    with database_held(stack.runtime.store):  # had it waited for the lock, it would have been spooled
+    spooled = spool.spool_dir(stack.runtime.settings.data_dir)
+    with database_held(stack.runtime.store):
         assert call.deliver_callbacks() == [200]
-    assert not list(spool.spool_dir(stack.runtime.settings.data_dir).glob("*"))
+        assert len(list(spooled.glob("*.json"))) == 1
+    assert spool.replay(stack.runtime) == 1
+    assert not list(spooled.glob("*"))
     ticket = stack.ticket("1")
     assert ticket["recording_seconds"] == 25
     assert [e["event"] for e in ticket["timeline"]].count("recording") == 1
@@ -71,6 +75,7 @@ def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
                  "RecordingUrl": "https://api.twilio.com/rec/RE2", "RecordingStatus": "completed",
                  "RecordingDuration": "40", "RecordingChannels": "1", "RecordingSource": "RecordVerb"}
     assert stack.hooks.post(record.get("recordingStatusCallback"), recording)[0] == 200
+    assert spool.replay(stack.runtime) == 1
     assert stack.ticket("1")["caller"] == CLIENT_PHONE
     call.leave_message(seconds=40)
     assert stack.ticket("1")["caller"] == CLIENT_PHONE and len(stack.tickets()) == 1
@@ -138,3 +143,19 @@ def test_ticket_numbers_are_sequential_with_the_prefix(stack):
         call.leave_message(seconds=5)
         assert f"C, S, {', '.join(str(n))}" in call.said
     assert [t["number"] for t in stack.tickets()] == ["CS-000003", "CS-000002", "CS-000001"]
+
+
+def test_one_replay_of_the_spool_at_a_time_per_data_folder(stack):
+    """The workers of a host share its spool: while one replays it (it holds the folder's lock,
+    released even if it is killed), another's round leaves the files to it."""
+    import fcntl
+
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript=None)
+    call.deliver_callbacks()
+    data_dir = stack.runtime.settings.data_dir
+    with open(data_dir / "spool.lock", "a") as other_worker:
+        fcntl.flock(other_worker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert spool.replay(stack.runtime) == 0
+        assert len(list(spool.spool_dir(data_dir).glob("*.json"))) == 1
+    assert spool.replay(stack.runtime) == 1
