@@ -45,8 +45,9 @@ def keep(data_dir: Path, report: CallReport) -> Path:
     return final
 
 
-def replay(runtime) -> int:
+def replay(runtime, give_way=None) -> int:
     """Turn spooled payloads into tickets, oldest first; stops at the first failure.
+    ``give_way``, if given, is called before each file (the worker pauses there for its jobs).
 
     One process at a time per data folder (the workers of a host share it): another one
     finds the lock taken and leaves the round to the holder. The lock ends with its holder,
@@ -60,12 +61,14 @@ def replay(runtime) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return 0
-        return _replay_folder(runtime, folder)
+        return _replay_folder(runtime, folder, give_way)
 
 
-def _replay_folder(runtime, folder: Path) -> int:
+def _replay_folder(runtime, folder: Path, give_way) -> int:
     done = 0
     for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        if give_way is not None:
+            give_way()
         try:
             report = CallReport(**json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, TypeError, OSError):
