@@ -20,6 +20,9 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
 from dispatch.tickets import CallReport, record_call
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,17 @@ def keep(data_dir: Path, report: CallReport) -> Path:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, final)
+    _sync_folder(folder)  # the rename too survives a power cut
     log.debug("call %s kept in the spool at %s", report.call_sid[:64], final.name)
     return final
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def replay(runtime, give_way=None) -> int:
@@ -77,9 +89,13 @@ def _replay_folder(runtime, folder: Path, give_way) -> int:
             continue
         try:
             record_call(runtime, report)
-        except Exception as exc:  # the database is still away: keep the file for the next pass
+        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:  # the database is away or locked: next pass
             log.warning("spool replay paused, database still unavailable: %s", type(exc).__name__)
             break
+        except Exception:  # this payload, not the database: set it aside, go on with the others
+            log.exception("spool file %s could not be recorded; set aside as .bad", path.name)
+            path.rename(path.with_suffix(".bad"))
+            continue
         path.unlink()
         done += 1
     return done

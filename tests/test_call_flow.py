@@ -3,6 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from dispatch import spool
 from tests.support import CLIENT_PHONE
 
 pytestmark = pytest.mark.postgres
@@ -194,6 +195,7 @@ def test_caller_who_stays_silent_at_the_tone_still_gets_a_ticket(stack):
     assert "We did not hear a message" in call.said
     assert "We have logged your call as ticket C, S, 1" in call.said
     call.deliver_callbacks()  # a recording status of "absent"
+    assert spool.replay(stack.runtime) == 1  # as the worker does
     ticket = stack.ticket("1")
     assert (ticket["kind"], ticket["priority"], ticket["caller"]) == ("missed_call", "P4", CLIENT_PHONE)
 
@@ -214,6 +216,7 @@ def test_too_short_recording_is_a_missed_call(stack):
     call.dial_result("no-answer")
     call.leave_message(seconds=1, transcript=None)
     call.deliver_callbacks()
+    assert spool.replay(stack.runtime) == 1  # as the worker does
     assert stack.ticket("1")["kind"] == "missed_call"
 
 

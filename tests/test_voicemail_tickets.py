@@ -4,6 +4,7 @@ import io
 import pytest
 
 from dispatch import directory, spool
+from dispatch.tickets import CallReport
 from fake_twilio.phone import ACCOUNT_SID
 from tests.dispatch_support import database_held
 from tests.support import CLIENT_PHONE
@@ -159,3 +160,21 @@ def test_one_replay_of_the_spool_at_a_time_per_data_folder(stack):
         assert spool.replay(stack.runtime) == 0
         assert len(list(spool.spool_dir(data_dir).glob("*.json"))) == 1
     assert spool.replay(stack.runtime) == 1
+
+
+def test_a_spool_file_that_cannot_be_recorded_is_set_aside_and_the_others_go_on(stack):
+    """Every recording status callback passes through the spool: one payload that fails for
+    itself (not for a database outage) must not hold up the recordings queued after it."""
+    data_dir = stack.runtime.settings.data_dir
+    spool.keep(data_dir, CallReport(call_sid="CA" + "b" * 32, box="emergency", recording_sid="RE" + "b" * 32,
+                                    recording_seconds="not a number", recording_status="completed"))
+    call = _emergency_call(stack)
+    record = call._expect("record")
+    assert stack.hooks.post(record.get("recordingStatusCallback"), {
+        "AccountSid": ACCOUNT_SID, "CallSid": call.call_sid, "RecordingSid": "RE" + "4" * 32,
+        "RecordingUrl": "https://api.twilio.com/rec/RE4", "RecordingStatus": "completed",
+        "RecordingDuration": "30"})[0] == 200
+    assert spool.replay(stack.runtime) == 1
+    folder = spool.spool_dir(data_dir)
+    assert [p.suffix for p in folder.iterdir()] == [".bad"]
+    assert stack.ticket("1")["recording_seconds"] == 30

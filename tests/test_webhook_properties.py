@@ -742,7 +742,8 @@ def test_recording_callbacks_with_junk_leave_exactly_one_ticket_per_call(world, 
     if only a status callback came), paged at most once, and the number a caller hears is that
     ticket's. Nothing lost, nothing duplicated."""
     call_sid = new_sid("CA")
-    heard, creators, paging = [], 0, False
+    spool.replay(world.stack.runtime)  # what earlier tests of this world left there
+    heard, creators, paging, kept = [], 0, False, 0
     for path, box, params in callbacks:
         params = {**params, "CallSid": call_sid, "From": caller}
         if _expected_status(params, world) == 413:
@@ -754,7 +755,9 @@ def test_recording_callbacks_with_junk_leave_exactly_one_ticket_per_call(world, 
         if path != "/voice/status":
             creators += 1
             paging |= BOXES.get(box, BOXES["support"]).pages
-    spool.replay(world.stack.runtime)  # the recording status callbacks, kept for the worker
+        kept += path == "/voice/recording-status"
+    assert spool.replay(world.stack.runtime) == kept  # the recording status callbacks, kept for the worker
+    assert not list(spool.spool_dir(world.stack.runtime.settings.data_dir).glob("*"))
     tickets = world.tickets_of_call(call_sid)
     assert len(tickets) == (1 if creators else 0), tickets
     if tickets:
