@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -26,6 +27,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from dispatch.tickets import CallReport, record_call
 
 log = logging.getLogger(__name__)
+# The worker replays every 2 s: a file still waiting after this long is not being replayed
+# (no worker runs on this host with this IVR_DATA_DIR, or the database is away).
+STALE_SECONDS = 60
 
 
 def spool_dir(data_dir: Path) -> Path:
@@ -57,8 +61,35 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def backlog(data_dir: Path) -> dict:
+    """What this host's spool holds, for ``/health``: files ``waiting`` to be replayed, the
+    oldest one's age, and files ``set_aside`` (``.bad``: a voicemail an operator must look at)."""
+    waiting, oldest, set_aside = 0, None, 0
+    try:
+        entries = list(os.scandir(spool_dir(data_dir)))
+    except FileNotFoundError:
+        entries = []
+    for entry in entries:
+        if entry.name.endswith(".bad"):
+            set_aside += 1
+        elif entry.name.endswith(".json"):
+            try:
+                written = entry.stat().st_mtime
+            except FileNotFoundError:  # replayed meanwhile
+                continue
+            waiting += 1
+            oldest = written if oldest is None else min(oldest, written)
+    age = max(0.0, time.time() - oldest) if oldest is not None else 0.0
+    return {"waiting": waiting, "oldest_seconds": round(age, 1), "set_aside": set_aside}
+
+
+def needs_attention(report: dict) -> bool:
+    return report["set_aside"] > 0 or report["oldest_seconds"] > STALE_SECONDS
+
+
 def replay(runtime, give_way=None) -> int:
-    """Turn spooled payloads into tickets, oldest first; stops at the first failure.
+    """Turn spooled payloads into tickets, oldest first; pauses at the first sign that the
+    database is away, sets aside (``.bad``) a file that fails for any other reason.
     ``give_way``, if given, is called before each file (the worker pauses there for its jobs).
 
     One process at a time per data folder (the workers of a host share it): another one

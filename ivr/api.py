@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from core.models import Ticket
-from dispatch import recovery, ticket_numbers, tickets
+from dispatch import recovery, spool, ticket_numbers, tickets
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,13 @@ def show_ticket(number: str):
 
 @bp.get("/health")
 def health():
-    """Liveness of Redis, the database and the workers; 200 with what is up and what is not.
+    """Liveness of Redis, the database and the workers, and this host's spool; 200 with what is
+    up and what is not.
 
-    A worker counts while its liveness key (refreshed every second, busy or idle) lives."""
+    A worker counts while its liveness key (refreshed every second, busy or idle) lives. The
+    spool is per host: a voicemail kept there is a ticket only once a worker of this host
+    replays it, so a file waiting longer than ``spool.STALE_SECONDS`` or set aside as
+    unrecordable makes the line ``degraded`` even with every service up."""
     runtime = _runtime()
     report = {"redis": "ok", "database": "ok", "workers": 0}
     try:
@@ -89,6 +93,12 @@ def health():
         report["workers"] = len(recovery.alive_workers(runtime))
     except (redis.RedisError, OSError):
         report["redis"] = "down"
-    report["status"] = "ok" if report["redis"] == report["database"] == "ok" and report["workers"] else "degraded"
+    try:
+        report["spool"] = spool.backlog(runtime.settings.data_dir)
+        spool_ok = not spool.needs_attention(report["spool"])
+    except OSError as exc:
+        report["spool"], spool_ok = {"error": type(exc).__name__}, False
+    services_ok = report["redis"] == report["database"] == "ok" and report["workers"]
+    report["status"] = "ok" if services_ok and spool_ok else "degraded"
     return jsonify(report)
 

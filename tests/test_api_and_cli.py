@@ -1,9 +1,11 @@
 """The JSON API, /health and the operator commands."""
+import os
 import time
 
 import pytest
 
-from dispatch import recovery
+from dispatch import recovery, spool
+from dispatch.tickets import CallReport
 from tests.dispatch_support import start_worker, stop_workers, wait_alive, wait_until
 from tests.support import CLIENT_PHONE
 
@@ -64,6 +66,28 @@ def test_health_reports_redis_database_and_workers(stack):
     finally:
         stop_workers(worker)
     assert stack.client.get("/health").get_json()["workers"] == 0  # a stopped worker says so at once
+
+
+def test_health_shows_the_spool_and_is_degraded_by_what_waits_too_long_or_was_set_aside(stack):
+    data_dir = stack.runtime.settings.data_dir
+    assert stack.client.get("/health").get_json()["spool"] == {"waiting": 0, "oldest_seconds": 0.0, "set_aside": 0}
+    kept = spool.keep(data_dir, CallReport(call_sid="CAspooled", box="emergency", caller_raw=CLIENT_PHONE,
+                                           recording_sid="REspooled", recording_seconds=20,
+                                           recording_status="completed"))
+    os.utime(kept, (time.time() - 300, time.time() - 300))  # no worker replayed it for five minutes
+    body = stack.client.get("/health").get_json()
+    assert body["spool"]["waiting"] == 1 and body["spool"]["oldest_seconds"] >= 300
+    worker = start_worker(stack, "spool-probe")
+    try:
+        # A worker of this host replays it into a ticket within a housekeeping round or two.
+        wait_until(lambda: stack.client.get("/health").get_json()["status"] == "ok", 30, "the spool to be replayed")
+        assert stack.client.get("/health").get_json()["spool"]["waiting"] == 0
+        assert stack.ticket("1")["recording_seconds"] == 20
+        (spool.spool_dir(data_dir) / "CAbroken-0.bad").write_text("{")
+        body = stack.client.get("/health").get_json()
+        assert body["spool"]["set_aside"] == 1 and body["workers"] == 1 and body["status"] == "degraded"
+    finally:
+        stop_workers(worker)
 
 
 def test_tickets_list_command_shows_a_table(stack):
