@@ -92,7 +92,9 @@ class Store:
             # it to the spool), and a job fails and is retried.
             options["connect_args"] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
                                        "connect_timeout": LOCK_TIMEOUT_SECONDS}
-        self.engine = create_engine(url, **options)
+        # hide_parameters: an error's message (logged) names the statement, never the values,
+        # which are callers' numbers, transcripts, PIN hashes.
+        self.engine = create_engine(url, hide_parameters=True, **options)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)

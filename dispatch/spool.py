@@ -11,6 +11,7 @@ no turn at the database's write lock.
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import logging
@@ -18,10 +19,9 @@ import os
 import re
 import time
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from dispatch.tickets import CallReport, record_call
@@ -44,7 +44,7 @@ def keep(data_dir: Path, report: CallReport) -> Path:
     final = folder / f"{label}-{uuid.uuid4().hex}.json"
     temporary = final.with_suffix(".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(asdict(report), handle)
+        json.dump(dataclasses.asdict(report), handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, final)
@@ -113,20 +113,50 @@ def _replay_folder(runtime, folder: Path, give_way) -> int:
         if give_way is not None:
             give_way()
         try:
-            report = CallReport(**json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, TypeError, OSError):
-            log.error("unreadable spool file %s set aside", path.name)
-            path.rename(path.with_suffix(".bad"))
+            report = _read(path)
+        except (ValueError, TypeError, OSError) as exc:
+            log.error("unreadable spool file %s (%s); set aside as .bad", path.name, exc)
+            _set_aside(path)
             continue
         try:
             record_call(runtime, report)
-        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:  # the database is away or locked: next pass
+        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:  # the database is away or locked
             log.warning("spool replay paused, database still unavailable: %s", type(exc).__name__)
             break
-        except Exception:  # this payload, not the database: set it aside, go on with the others
-            log.exception("spool file %s could not be recorded; set aside as .bad", path.name)
-            path.rename(path.with_suffix(".bad"))
+        except (IntegrityError, DataError) as exc:  # this payload, not the database: the others go on
+            log.error("spool file %s refused by the database (%s); set aside as .bad", path.name, type(exc).__name__)
+            _set_aside(path)
             continue
+        except Exception:
+            # Neither the payload's fault nor a known outage (a read-only standby, a bug): the
+            # file stays for the next round rather than be set aside with every good one after
+            # it, and /health turns degraded once it has waited a minute.
+            log.exception("spool replay paused at %s", path.name)
+            break
         path.unlink()
         done += 1
     return done
+
+
+_INT_FIELDS = {"recording_seconds"}
+_REQUIRED_FIELDS = {"call_sid", "box"}
+
+
+def _read(path: Path) -> CallReport:
+    """The report a spool file holds, its fields of the types ``keep`` wrote (TypeError if not)."""
+    report = CallReport(**json.loads(path.read_text(encoding="utf-8")))
+    for field in dataclasses.fields(report):
+        value = getattr(report, field.name)
+        if value is None and field.name not in _REQUIRED_FIELDS:
+            continue
+        expected = int if field.name in _INT_FIELDS else str
+        if type(value) is not expected:
+            raise TypeError(f"{field.name} is not {expected.__name__}")
+    return report
+
+
+def _set_aside(path: Path) -> None:
+    try:
+        path.rename(path.with_suffix(".bad"))
+    except OSError as exc:  # it stays .json and is tried again next round
+        log.error("could not set aside spool file %s: %s", path.name, exc)

@@ -6,6 +6,7 @@ import pytest
 
 from dispatch import recovery, spool
 from dispatch.tickets import CallReport
+from dispatch.worker import HOUSEKEEPING_SECONDS
 from tests.dispatch_support import start_worker, stop_workers, wait_alive, wait_until
 from tests.support import CLIENT_PHONE
 
@@ -68,21 +69,25 @@ def test_health_reports_redis_database_and_workers(stack):
     assert stack.client.get("/health").get_json()["workers"] == 0  # a stopped worker says so at once
 
 
-def test_health_shows_the_spool_and_is_degraded_by_what_waits_too_long_or_was_set_aside(stack):
+def test_health_is_degraded_by_a_spool_no_worker_of_this_host_replays_and_by_a_file_set_aside(stack, tmp_path):
     data_dir = stack.runtime.settings.data_dir
     assert stack.client.get("/health").get_json()["spool"] == {"waiting": 0, "oldest_seconds": 0.0, "set_aside": 0}
     kept = spool.keep(data_dir, CallReport(call_sid="CAspooled", box="emergency", caller_raw=CLIENT_PHONE,
                                            recording_sid="REspooled", recording_seconds=20,
                                            recording_status="completed"))
-    os.utime(kept, (time.time() - 300, time.time() - 300))  # no worker replayed it for five minutes
-    body = stack.client.get("/health").get_json()
-    assert body["spool"]["waiting"] == 1 and body["spool"]["oldest_seconds"] >= 300
-    worker = start_worker(stack, "spool-probe")
+    os.utime(kept, (time.time() - 300, time.time() - 300))  # kept five minutes ago
+    # A worker runs, but with another IVR_DATA_DIR: it never sees this host's spool.
+    worker = start_worker(stack, "elsewhere", data_dir=tmp_path / "another-host")
     try:
-        # A worker of this host replays it into a ticket within a housekeeping round or two.
-        wait_until(lambda: stack.client.get("/health").get_json()["status"] == "ok", 30, "the spool to be replayed")
-        assert stack.client.get("/health").get_json()["spool"]["waiting"] == 0
+        wait_until(lambda: stack.client.get("/health").get_json()["workers"] == 1, 30, "the worker to show")
+        time.sleep(HOUSEKEEPING_SECONDS + 1)  # a round of its housekeeping went by
+        body = stack.client.get("/health").get_json()
+        assert (body["redis"], body["database"], body["workers"]) == ("ok", "ok", 1)
+        assert body["spool"]["waiting"] == 1 and body["spool"]["oldest_seconds"] >= 300
+        assert body["status"] == "degraded"
+        assert spool.replay(stack.runtime) == 1  # what this host's own worker would do
         assert stack.ticket("1")["recording_seconds"] == 20
+        assert stack.client.get("/health").get_json()["status"] == "ok"
         (spool.spool_dir(data_dir) / "CAbroken-0.bad").write_text("{")
         body = stack.client.get("/health").get_json()
         assert body["spool"]["set_aside"] == 1 and body["workers"] == 1 and body["status"] == "degraded"
