@@ -88,8 +88,8 @@ def needs_attention(report: dict) -> bool:
 
 
 def replay(runtime, give_way=None) -> int:
-    """Turn spooled payloads into tickets, oldest first; pauses at the first sign that the
-    database is away, sets aside (``.bad``) a file that fails for any other reason.
+    """Turn spooled payloads into tickets, oldest first; sets aside (``.bad``) a file that
+    fails for itself, and pauses, every file kept, at an outage or an error it does not know.
     ``give_way``, if given, is called before each file (the worker pauses there for its jobs).
 
     One process at a time per data folder (the workers of a host share it): another one
