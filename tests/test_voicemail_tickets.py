@@ -1,4 +1,5 @@
 """Voicemails into tickets: callbacks in any order and repeated, callers matched or withheld."""
+import fcntl
 import io
 
 import pytest
@@ -149,8 +150,6 @@ def test_ticket_numbers_are_sequential_with_the_prefix(stack):
 def test_one_replay_of_the_spool_at_a_time_per_data_folder(stack):
     """The workers of a host share its spool: while one replays it (it holds the folder's lock,
     released even if it is killed), another's round leaves the files to it."""
-    import fcntl
-
     call = _emergency_call(stack)
     call.leave_message(seconds=25, transcript=None)
     call.deliver_callbacks()
