@@ -115,7 +115,8 @@ def fresh_database_url(folder: Path) -> str:
         # sessions, and say so, since one still busy means that earlier test leaked it.
         busy = conn.exec_driver_sql(
             "SELECT application_name, state, left(query, 80), pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()").all()
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        ).all()  # not the server's own workers (autovacuum gives way to DROP TABLE by itself)
     left_busy = [row[:3] for row in busy if row[1] not in ("idle", None)]
     if left_busy:
         warnings.warn(f"sessions left busy by an earlier test, ended: {left_busy}")
