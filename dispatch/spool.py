@@ -5,9 +5,9 @@ written here atomically and the caller still hears that their message was saved;
 worker replays the spool every few seconds, so the ticket appears once the database
 is back. Nothing a caller recorded is lost to a database outage.
 
-The recording status callback always comes this way (see ``ivr.voice.recording_status``):
-a file written and synced here is as durable as a database commit, and costs the web app
-no turn at the database's write lock.
+A recording status callback that the call's ticket does not already hold comes this way
+too (see ``ivr.voice.recording_status``): a file written and synced here is as durable as
+a database commit, and costs the web app no turn at the database's write lock.
 """
 from __future__ import annotations
 

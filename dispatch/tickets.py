@@ -76,7 +76,7 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
     completes that ticket instead.
     """
     if report.recording_status is not None:
-        known = _already_known(runtime, report)
+        known = ticket_holding(runtime, report)
         if known is not None:
             return known, False
     for attempt in range(3):
@@ -92,12 +92,13 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
     return ticket, created
 
 
-def _already_known(runtime, report: CallReport) -> Ticket | None:
-    """The call's ticket if it already says everything ``report`` says, read without the write lock.
+def ticket_holding(runtime, report: CallReport) -> Ticket | None:
+    """The call's ticket if it already says everything ``report`` (a recording status) says,
+    read without the write lock.
 
     The recording status callback usually repeats what the ``<Record>`` action stored a
-    moment before; answering it from a read spares a writer's turn (on SQLite, the
-    database's one write lock) to every call.
+    moment before; answering it from a read spares it a writer's turn (on SQLite, the
+    database's one write lock), and the web app a spool file (``ivr.voice.recording_status``).
     """
     with runtime.store.reading() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}"))

@@ -303,22 +303,31 @@ def no_message():
 
 @bp.post("/recording-status")
 def recording_status():
-    """Kept in this host's spool for the worker to record (``dispatch.spool``), not written here.
+    """Answered from a read when the call's ticket already holds the recording; otherwise kept
+    in this host's spool for the worker to record (``dispatch.spool``), not written here.
 
-    Twilio sends it at the moment of the ``<Record>`` action, which carries the same
-    recording and must write the ticket before the caller hears its number; when both
-    wrote, each waited on the database's one write lock for the other. The worker's replay
-    (every 2 s) mostly finds the action's ticket complete and writes nothing; when the
-    action never came, it creates the ticket and its page. A synced file is as durable as
-    a commit, which a job in Redis is not.
+    Twilio sends it after the ``<Record>`` action (a few seconds, usually) or at the same
+    moment: the action carries the same recording and must write the ticket before the
+    caller hears its number, and when both wrote, each waited on the database's one write
+    lock for the other. A WAL read takes no lock and settles the usual case; when the
+    callback came first (or the database is away) the worker's replay (every 2 s) mostly
+    finds the action's ticket complete by then, and when the action never came, it creates
+    the ticket and its page. A synced file is as durable as a commit, which a job in Redis
+    is not.
     """
     form = request.form
+    runtime = _runtime()
     report = _report(_box(), recording_sid=_recording_sid(),
                      recording_url=_recording_url(),
                      recording_seconds=_seconds(form.get("RecordingDuration")),
                      recording_status=(form.get("RecordingStatus") or "completed")[:20])
     try:
-        spool.keep(_runtime().settings.data_dir, report)
+        if tickets.ticket_holding(runtime, report) is not None:
+            return empty()
+    except SQLAlchemyError as exc:  # the spool keeps it until the database answers
+        log.warning("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
+    try:
+        spool.keep(runtime.settings.data_dir, report)
     except OSError as exc:
         log.error("spool unavailable for call %s (%s): recording it now", report.call_sid[:64], type(exc).__name__)
         _store(report)

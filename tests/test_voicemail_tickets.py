@@ -52,20 +52,31 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
 
 
 def test_the_recording_callback_is_answered_while_another_process_holds_the_database(stack):
-    """Twilio's recording status callback mostly repeats what the <Record> action stored: it is
-    kept in the spool at once, never waiting for the database's write lock, and the worker's
-    replay finds the ticket already holding the recording."""
+    """Twilio's recording status callback mostly repeats what the <Record> action stored: a read,
+    which never waits for the database's write lock, finds the ticket holding the recording,
+    and nothing is written, not even to the spool."""
     call = _emergency_call(stack)
     call.leave_message(seconds=25, transcript=None)  # the action stored the ticket and its recording
     spooled = spool.spool_dir(stack.runtime.settings.data_dir)
     with database_held(stack.runtime.store):
         assert call.deliver_callbacks() == [200]
-        assert len(list(spooled.glob("*.json"))) == 1
-    assert spool.replay(stack.runtime) == 1
-    assert not list(spooled.glob("*"))
+        assert not list(spooled.glob("*.json"))
     ticket = stack.ticket("1")
     assert ticket["recording_seconds"] == 25
     assert [e["event"] for e in ticket["timeline"]].count("recording") == 1
+
+
+def test_a_recording_callback_that_adds_to_the_ticket_is_kept_for_the_worker(stack):
+    """The action stored a recording; a retried callback names another one (Twilio re-recorded):
+    not what the ticket holds, so it goes to the spool, and the replay records it."""
+    call = _emergency_call(stack)
+    call.leave_message(seconds=25, transcript=None)
+    recording = {"CallSid": call.call_sid, "RecordingSid": "RE" + "9" * 32, "RecordingStatus": "completed",
+                 "RecordingUrl": "https://api.twilio.com/rec/RE9", "RecordingDuration": "31"}
+    assert stack.hooks.post("/voice/recording-status?box=emergency", recording)[0] == 200
+    assert len(list(spool.spool_dir(stack.runtime.settings.data_dir).glob("*.json"))) == 1
+    assert spool.replay(stack.runtime) == 1
+    assert stack.ticket("1")["recording_seconds"] == 31
 
 
 def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
@@ -151,8 +162,10 @@ def test_one_replay_of_the_spool_at_a_time_per_data_folder(stack):
     """The workers of a host share its spool: while one replays it (it holds the folder's lock,
     released even if it is killed), another's round leaves the files to it."""
     call = _emergency_call(stack)
-    call.leave_message(seconds=25, transcript=None)
-    call.deliver_callbacks()
+    record = call._expect("record")
+    assert stack.hooks.post(record.get("recordingStatusCallback"), {  # before the action: kept in the spool
+        "CallSid": call.call_sid, "RecordingSid": "RE" + "5" * 32, "RecordingStatus": "completed",
+        "RecordingUrl": "https://api.twilio.com/rec/RE5", "RecordingDuration": "25"})[0] == 200
     data_dir = stack.runtime.settings.data_dir
     with open(data_dir / "spool.lock", "a") as other_worker:
         fcntl.flock(other_worker, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -162,8 +175,9 @@ def test_one_replay_of_the_spool_at_a_time_per_data_folder(stack):
 
 
 def test_a_spool_file_that_cannot_be_recorded_is_set_aside_and_the_others_go_on(stack):
-    """Every recording status callback passes through the spool: one payload that fails for
-    itself (not for a database outage) must not hold up the recordings queued after it."""
+    """A recording status callback that the action has not already stored passes through the
+    spool: one payload that fails for itself (not for a database outage) must not hold up the
+    recordings queued after it."""
     data_dir = stack.runtime.settings.data_dir
     spool.keep(data_dir, CallReport(call_sid="CA" + "b" * 32, box="emergency", recording_sid="RE" + "b" * 32,
                                     recording_seconds="not a number", recording_status="completed"))
