@@ -40,7 +40,7 @@ def add(session, function: str, args: list, *, key: str, queue: str = "default",
 def enqueue(runtime, key: str, function: str, args: list, queue: str = "default") -> bool:
     """Hand to RQ a job added with ``claimed=True`` (after the commit). Never raises on Redis being down."""
     try:
-        _to_rq(runtime, queue, function, args, key)
+        timers.enqueue(runtime, queue, function, args, key)
         return True
     except (redis.RedisError, OSError) as exc:
         with runtime.store.transaction() as session:
@@ -68,7 +68,7 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
         if not claimed:
             continue
         try:
-            _to_rq(runtime, job.queue, job.function, job.args, job.job_key)
+            timers.enqueue(runtime, job.queue, job.function, job.args, job.job_key)
             sent += 1
         except (redis.RedisError, OSError) as exc:
             with store.transaction() as session:
@@ -78,6 +78,3 @@ def flush(runtime, limit: int = 100, key: str | None = None) -> int:
             break
     return sent
 
-
-def _to_rq(runtime, queue: str, function: str, args: list, key: str) -> None:
-    runtime.queue(queue).enqueue(function, *args, job_id=key, description=key, **timers.JOB_OPTIONS)

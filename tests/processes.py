@@ -119,7 +119,7 @@ def start_gunicorn(app: str, env: dict, log_path: Path, workers: int = 2, thread
     waits for it to answer (see ``wait_until``)."""
     port = port or free_port()
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--threads", str(threads), "--graceful-timeout", "10", *extra_args, app]
+               "--threads", str(threads), "--graceful-timeout", "10", "--no-control-socket", *extra_args, app]
     log = open(log_path, "ab")
     try:
         process = subprocess.Popen(command, cwd=ROOT, env=_child_env(env), stdout=log, stderr=subprocess.STDOUT)
