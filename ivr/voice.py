@@ -309,9 +309,11 @@ def recording_status():
     Twilio sends it after the ``<Record>`` action (a few seconds, usually) or at the same
     moment: the action carries the same recording and must write the ticket before the
     caller hears its number, and when both wrote, each waited on the database's one write
-    lock for the other. A WAL read takes no lock and settles the usual case; when the
-    callback came first (or the database is away) the worker's replay (every 2 s) mostly
-    finds the action's ticket complete by then, and when the action never came, it creates
+    lock for the other. A read (on SQLite's WAL it waits for no writer) settles the usual
+    case. When the callback came first, adds to the ticket, or the read fails (the database
+    away or locked, or anything else: the read only spares work, and the callback may be
+    the only copy of the recording), the worker's replay (every 2 s) mostly finds the
+    action's ticket complete by then, completes it, or, when the action never came, creates
     the ticket and its page. A synced file is as durable as a commit, which a job in Redis
     is not.
     """
@@ -326,6 +328,8 @@ def recording_status():
             return empty()
     except SQLAlchemyError as exc:  # the spool keeps it until the database answers
         log.warning("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
+    except Exception:
+        log.exception("could not read the ticket of call %s; the callback goes to the spool", report.call_sid[:64])
     try:
         spool.keep(runtime.settings.data_dir, report)
     except OSError as exc:
