@@ -258,7 +258,7 @@ def _store(report: tickets.CallReport):
         ticket, _ = tickets.record_call(runtime, report)
         return ticket
     except SQLAlchemyError as exc:
-        log.error("database unavailable for call %s: %s", report.call_sid, type(exc).__name__)
+        log.error("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
         spool.keep(runtime.settings.data_dir, report)
         return None
 
