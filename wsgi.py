@@ -2,6 +2,7 @@
 import sys
 
 from core.config import ConfigError
+from core.heap import freeze_startup_objects
 from ivr import create_app
 
 try:
@@ -9,3 +10,4 @@ try:
 except ConfigError as exc:
     sys.stderr.write(f"configuration error: {exc}\n")
     raise SystemExit(2) from None
+freeze_startup_objects()

@@ -18,6 +18,7 @@ from rq import SimpleWorker
 from core import logs
 from core import runtime as runtime_module
 from core.config import ConfigError
+from core.heap import freeze_startup_objects
 from core.runtime import QUEUE_NAMES
 from dispatch import outbox, recovery, spool
 
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     worker = make_worker(runtime, args.name)
     runtime.process_name = worker.name
+    freeze_startup_objects()
     stop = threading.Event()
     alive = threading.Thread(target=recovery.keep_alive, args=(runtime, worker.name, stop), daemon=True,
                              name="keep-alive")
