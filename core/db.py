@@ -87,11 +87,7 @@ class Store:
             # A SQLite file cannot, and the test would cost every transaction a statement.
             options.update(pool_size=5, max_overflow=5, pool_timeout=5, pool_pre_ping=True)
         if parsed.get_backend_name() == "postgresql":
-            # Wait for a lock, or a server that does not answer, no longer than SQLite's busy_timeout:
-            # a webhook must answer within Twilio's 15 s (a store that cannot take a voicemail sends
-            # it to the spool), and a job fails and is retried.
-            options["connect_args"] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
-                                       "connect_timeout": LOCK_TIMEOUT_SECONDS}
+            options["connect_args"] = _postgresql_timeouts()
         # hide_parameters: an error's message (logged) names the statement, never the values,
         # which are callers' numbers, transcripts, PIN hashes.
         self.engine = create_engine(url, hide_parameters=True, **options)
@@ -198,6 +194,26 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _postgresql_timeouts() -> dict:
+    """libpq settings that bound every wait on the server to about ``LOCK_TIMEOUT_SECONDS``.
+
+    A webhook must answer within Twilio's 15 s (a store that cannot take a voicemail sends
+    it to the spool) and a job must fail to be retried, so nothing may wait on the server
+    for long: not a lock (``lock_timeout``), not a connection (``connect_timeout``), and not
+    a server that vanished without closing its connections (a host down, a network cut),
+    which sends no reset: a pooled connection's next statement, or the pool's pre-ping,
+    would wait for TCP's retransmissions to give up, a quarter of an hour.
+    ``tcp_user_timeout`` ends a connection whose sent data goes unacknowledged that long;
+    keepalive probes find an idle one dead (or one whose statement was sent and whose answer
+    never comes) and fall under the same limit. A slow query is not cut: the server's
+    kernel acknowledges the query at once, and an idle connection answers probes.
+    """
+    seconds = LOCK_TIMEOUT_SECONDS
+    return {"options": f"-c lock_timeout={seconds * 1000}", "connect_timeout": seconds,
+            "tcp_user_timeout": seconds * 1000, "keepalives": 1, "keepalives_idle": seconds,
+            "keepalives_interval": 1, "keepalives_count": seconds}
 
 
 def _add_missing_columns(conn) -> None:

@@ -1,7 +1,8 @@
 """The store across releases and processes: added columns are migrated in place, several
-processes starting together on an empty database all start, and a killed process's
-database sessions end with it."""
+processes starting together on an empty database all start, a killed process's
+database sessions end with it, and a PostgreSQL connection waits on no server for long."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,27 @@ def test_the_checkpoint_copies_the_log_into_the_database(tmp_path):
     log, copied = store.checkpoint()
     store.dispose()
     assert log > 0 and copied == log
+
+
+def test_a_postgresql_connection_gives_up_on_a_server_that_stopped_answering(database_url):
+    # A host that went down or a network cut sends no reset: without these socket options a
+    # pooled connection's next statement would wait a quarter of an hour for TCP to give up,
+    # and a caller's voicemail with it. (Dropping packets needs privileges a test should not
+    # take, so this checks the sockets the store opens carry the limits the kernel enforces.)
+    if database_url.startswith("sqlite"):
+        pytest.skip("about PostgreSQL's TCP connections")
+    store = Store(database_url)
+    try:
+        with store.engine.connect() as conn:
+            fd = conn.connection.dbapi_connection.pgconn.socket
+            probe = socket.socket(fileno=os.dup(fd))
+            try:
+                assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 5000
+                assert probe.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 5
+                assert probe.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 1
+            finally:
+                probe.close()  # its own duplicate of the descriptor
+            assert conn.execute(text("SHOW lock_timeout")).scalar() == "5s"
+    finally:
+        store.dispose()
