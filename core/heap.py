@@ -2,20 +2,19 @@
 
 CPython's full collection walks every container object the process holds, and a
 process that has imported Flask, SQLAlchemy, twilio and phonenumbers holds over 100,000
-of them: one full collection took about 60 ms, with the interpreter (every thread of
-the process) stopped. Under load it struck the thread holding SQLite's one write lock as
-well, and then every webhook and page of every process waited behind it, in bursts of
-60-130 ms in the load benchmark. Those objects live as long as the process: frozen
-after start-up (``gc.freeze``), a collection skips them, and a full one takes 2-3 ms.
+of them: in a load run, each web and worker process ran one full collection of 42-57 ms,
+all four within a second of each other, each stopping its interpreter (every thread of
+the process, including one that may hold SQLite's one write lock that all the others
+then wait for). Those objects live as long as the process: frozen after start-up
+(``gc.freeze``), a collection skips them, and a full one takes 2-3 ms.
 """
 from __future__ import annotations
 
 import gc
 
 
-def freeze_startup_objects() -> int:
-    """Collect once, then set every object alive now aside from future collections; returns
-    how many were set aside. Call it when start-up is done, before serving."""
+def freeze_startup_objects() -> None:
+    """Collect once, then set every object alive now aside from future collections. Call it
+    when start-up is done, before serving."""
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()

@@ -101,7 +101,7 @@ def test_the_checkpoint_copies_the_log_into_the_database(tmp_path):
     assert log > 0 and copied == log
 
 
-def test_a_postgresql_connection_gives_up_on_a_server_that_stopped_answering(database_url):
+def test_postgresql_connections_are_armed_against_a_server_that_stops_answering(database_url):
     # A host that went down or a network cut sends no reset: without these socket options a
     # pooled connection's next statement would wait a quarter of an hour for TCP to give up,
     # and a caller's voicemail with it. (Dropping packets needs privileges a test should not
