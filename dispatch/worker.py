@@ -42,10 +42,11 @@ def housekeeping(runtime, stop: threading.Event, idle: threading.Event | None = 
     """Flush the outbox, replay the spool, recover dead workers' jobs and pages, and checkpoint
     SQLite's log until ``stop`` is set; survives Redis or database outages.
 
-    The spool's replay, the long task (a recording status callback that beats its action passes through it),
-    gives way between files while the worker runs a job (``idle`` clear): the two threads
-    share one interpreter, and a page waited out a whole round of replays (page p99 13 ->
-    21 ms, max 100 ms, in bench/page_latency.py).
+    The spool's replay, the long task (a recording status callback that beats its action,
+    and every voicemail taken while the database was away, passes through it), gives way
+    between files while the worker runs a job (``idle`` clear): the two threads share one
+    interpreter, and a page waited out a whole round of replays (page p99 13 -> 21 ms, max
+    100 ms, in bench/page_latency.py).
     """
     def give_way() -> None:
         if idle is not None:
