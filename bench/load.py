@@ -15,9 +15,11 @@ webhook signed, every URL after the first taken from the TwiML the app answered:
 one call after another, each call pausing a think time between its webhooks (uniform
 between 0.5x and 1.5x ``--think``, where a real caller takes 10-30 s per step: the
 default compresses a call about 20-fold, so N calls here send as many webhooks a second
-as roughly 20 N real ones). Lanes start spread over one think time, and each level runs
-``--calls`` calls in all, or starts calls for ``--duration`` seconds, then lets the calls
-in progress finish.
+as roughly 20 N real ones). The lanes' first calls start spread over ``--ramp`` seconds
+(default one call's length, so that from then on as many calls are at each step as at
+any other); each level then starts calls for ``--duration`` seconds (or until ``--calls``
+in all) and lets the calls in progress finish. Only requests sent between the end of the
+ramp and the last call's start are measured: N calls were in progress throughout.
 
 The floor is ``bench/floor_app.py`` under the same gunicorn settings, driven by the same
 lanes, think times and requests per call (to the same paths), at each level, in the same
@@ -25,7 +27,7 @@ run. After each level the benchmark checks every voicemail became one ticket (da
 whose caller heard its number, and every P1 got exactly one first-step SMS to the on-call
 primary (the Twilio stand-in). Figures go to ``bench/results/load-<time>.json`` and a PNG.
 
-    bash scripts/bench [--levels 50,200,500] [--duration 20 | --calls 600] [--think 2]
+    bash scripts/bench [--levels 50,200,500] [--duration 20 | --calls 600] [--think 2] [--ramp 8] [--trace]
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ from tests.processes import ProcessStack, start_gunicorn, stop_process, wait_unt
 from tests.support import AUTH_TOKEN, BASE_CONFIG, SUPPORT_NUMBER, RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
+THINKS_PER_CALL = 4  # the pauses in one call (Driver.call)
 REQUEST_TIMEOUT = 15  # seconds, as Twilio gives a voice webhook
 PAGE_WAIT = 600  # at most, seconds to wait after a level for its queued pages to reach the stand-in
 PAGE_STALL = 20  # ... and no longer than this without a new one
@@ -121,11 +124,18 @@ class Flow:
 class Level:
     """What one level of one target recorded."""
 
-    latencies: dict = field(default_factory=lambda: defaultdict(list))
-    errors: list = field(default_factory=list)
+    # The window measured, in time.perf_counter(): from the end of the ramp until the last call started.
+    measure_from: float = 0.0
+    measure_until: float = float("inf")
+    requests: list = field(default_factory=list)  # measured: (seconds into the window, path, seconds taken)
+    errors: list = field(default_factory=list)  # all, measured or not
     voicemails: dict = field(default_factory=dict)  # caller -> (CallSid, time sent, ticket number heard)
+    measured: set = field(default_factory=set)  # callers whose voicemail fell in the window (page latency)
     started: int = 0
     completed: int = 0
+
+    def measures(self, moment: float) -> bool:
+        return self.measure_from <= moment < self.measure_until
 
 
 class Driver:
@@ -156,7 +166,8 @@ class Driver:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self.level.errors.append({"path": path, "error": type(exc).__name__, "detail": str(exc)[:200]})
             raise CallFailed from exc
-        self.level.latencies[path].append(time.perf_counter() - began)
+        if self.level.measures(began):
+            self.level.requests.append((began - self.level.measure_from, path, time.perf_counter() - began))
         if status != 200:
             self.level.errors.append({"path": path, "error": f"HTTP {status}", "detail": body[:200]})
             raise CallFailed
@@ -205,7 +216,7 @@ class Driver:
         recording_sid = "RE" + uuid.uuid4().hex
         recording = {"RecordingSid": recording_sid, "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
                      f"{ACCOUNT_SID}/Recordings/{recording_sid}"}
-        sent = time.time()
+        sent, measured = time.time(), self.level.measures(time.perf_counter())
         goodbye, _ = await asyncio.gather(
             self.twiml(flow.recorded, {**base, **recording, "RecordingDuration": "30", "Digits": "#"}),
             self.post(flow.recording_status, {
@@ -214,6 +225,8 @@ class Driver:
         heard = " ".join((say.text or "") for say in goodbye.iter("Say"))
         spoken = re.search(r"ticket number is ([^.]+)\.", heard)
         self.level.voicemails[caller] = (sid, sent, re.sub(r"[^A-Z0-9]", "", spoken.group(1)) if spoken else None)
+        if measured:
+            self.level.measured.add(caller)
         await self.think()  # the caller hears the ticket number twice and hangs up
         await self.post(flow.status, {**base, "CallStatus": "completed", "CallDuration": "75"})
         await self.think()  # Twilio transcribes, later
@@ -221,34 +234,52 @@ class Driver:
                                              "TranscriptionText": "Our file server is down, nobody can work.",
                                              "TranscriptionStatus": "completed"})
 
-    async def run(self, lanes: int, calls: int | None, duration: float | None, limit: float) -> tuple[Level, float]:
-        """``lanes`` calls in progress at once until ``calls`` were started (or ``duration`` passed)."""
-        self.level = level = Level()
-        began = time.monotonic()
+    async def run(self, lanes: int, calls: int | None, duration: float | None, limit: float,
+                  ramp: float = 0.0, window_closed=None) -> tuple[Level, float]:
+        """``lanes`` calls in progress at once until ``calls`` were started (or ``duration`` passed
+        after the ramp); returns the level and the seconds measured.
 
-        def more() -> bool:
-            return level.started < calls if calls else time.monotonic() - began < duration
+        Only requests sent while ``lanes`` calls are in progress are measured: not during the
+        ramp, over which the lanes' first calls start, nor once calls stop starting and the
+        last ones finish. Spread over one call's length, the calls in progress are at every
+        step in equal numbers after the ramp; started together, they would move in step for
+        the whole run, every call's <Record> action in the same second or two (see README).
+        """
+        self.level = level = Level(measure_from=time.perf_counter() + ramp)
+
+        def close_window() -> None:  # no call starts after this
+            if level.measure_until == float("inf"):
+                level.measure_until = time.perf_counter()
+                if window_closed:
+                    window_closed()
+
+        async def close_after(seconds: float) -> None:
+            await asyncio.sleep(seconds)
+            close_window()
 
         async def lane() -> None:
-            await asyncio.sleep(self.rng.uniform(0, self.think_mean))  # spread the first calls
-            while more():
+            await asyncio.sleep(self.rng.uniform(0, ramp))
+            while level.measure_until == float("inf"):
                 level.started += 1
+                if calls and level.started >= calls:
+                    close_window()
                 try:
                     await self.call()
                     level.completed += 1
                 except CallFailed:
                     await self.think()
 
+        timer = asyncio.ensure_future(close_after(ramp + duration)) if not calls else None
         tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
         done, pending = await asyncio.wait(tasks, timeout=limit)
-        for task in pending:
+        for task in [*pending, *([timer] if timer else [])]:
             task.cancel()
         if pending:
             level.errors.append({"path": "-", "error": "level time limit", "detail": f"{len(pending)} lanes cut"})
         for task in done:
             if task.exception():
                 raise task.exception()
-        return level, time.monotonic() - began
+        return level, max(0.0, min(time.perf_counter(), level.measure_until) - level.measure_from)
 
 
 async def loop_lag(stop: asyncio.Event, lags: list[float], interval: float = 0.01) -> None:
@@ -264,6 +295,10 @@ class CpuMeter:
 
     def __init__(self, groups: dict[str, list[int]]):
         self.groups = {name: [psutil.Process(pid) for pid in pids] for name, pids in groups.items()}
+
+    async def sample_after(self, seconds: float) -> dict:
+        await asyncio.sleep(seconds)
+        return self.sample()
 
     def sample(self) -> dict:
         out = {}
@@ -323,7 +358,7 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
     for row in p1:
         first = min((m["requested_at"] for m in about.get(row.id, []) if sids[row.call_sid] in m["body"]),
                     default=None)
-        if first is None:
+        if first is None or sids[row.call_sid] not in level.measured:
             continue
         sent = level.voicemails[sids[row.call_sid]][1]
         page_latency.append(first - sent)
@@ -348,7 +383,8 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
         "not_p1_emergency": sum(1 for r in rows if (r.priority, r.kind) != ("P1", "emergency_voicemail")),
         "ticket_number_not_heard": len(heard_wrong),
         "ticket_caller_wrong": sum(1 for r in rows if r.caller != sids[r.call_sid]),
-        "sms_without_callers_number": sum(1 for r in p1 if about.get(r.id)) - len(page_latency),
+        "sms_without_callers_number": sum(1 for r in p1 if about.get(r.id) and not any(
+            sids[r.call_sid] in m["body"] for m in about[r.id])),
         "p1_without_sms": sum(1 for r in p1 if not about.get(r.id)),
         "p1_with_more_than_one_sms": sum(1 for r in p1 if len(about.get(r.id, [])) > 1),
         "sms_not_to_primary": sum(1 for r in p1 for m in about.get(r.id, []) if m["to"] != primary),
@@ -360,11 +396,13 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
 
 
 def level_report(level: Level, seconds: float) -> dict:
-    every = [v for values in level.latencies.values() for v in values]
+    by_path = defaultdict(list)
+    for _, path, taken in level.requests:
+        by_path[path].append(taken)
     return {"seconds": round(seconds, 2), "calls_started": level.started, "calls_completed": level.completed,
-            "requests": len(every) + len(level.errors), "errors": len(level.errors),
-            "error_samples": level.errors[:5], "all": summary(every, seconds),
-            "endpoints": {path: summary(values, seconds) for path, values in sorted(level.latencies.items())}}
+            "requests": len(level.requests), "errors": len(level.errors),
+            "error_samples": level.errors[:5], "all": summary([taken for _, _, taken in level.requests], seconds),
+            "endpoints": {path: summary(values, seconds) for path, values in sorted(by_path.items())}}
 
 
 def fmt(value: float | None, width: int = 7) -> str:
@@ -448,21 +486,26 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
         await floor.run(10, 20, None, 60)
         app.think_mean = floor.think_mean = args.think
         for n in args.levels:
-            limit = (args.duration or (args.calls / n) * 6 * args.think) + 10 * args.think + 120
+            limit = args.ramp + (args.duration or (args.calls / n) * 6 * args.think) + 10 * args.think + 120
             row = {"concurrent_calls": n}
             for name, driver in (("app", app), ("floor", floor)):
                 print(f"-- {n} concurrent calls: {name} ...", flush=True)
                 lags, stop = [], asyncio.Event()
                 lag_task = asyncio.ensure_future(loop_lag(stop, lags))
-                before = meter.sample()
-                level, seconds = await driver.run(n, args.calls, args.duration, limit)
-                after = meter.sample()
+                # CPU over the window measured: from the end of the ramp until calls stop starting
+                before, after = asyncio.ensure_future(meter.sample_after(args.ramp)), []
+                level, seconds = await driver.run(n, args.calls, args.duration, limit, args.ramp,
+                                                  lambda: after.append(meter.sample()))
                 stop.set()
                 await lag_task
                 report = level_report(level, seconds)
-                report["cpu_cores"] = CpuMeter.share(before, after, seconds)
+                report["cpu_cores"] = CpuMeter.share(before.result(), after[0] if after else meter.sample(), seconds)
                 report["loop_lag_p99_ms"] = (percentile(lags, 99) or 0) * 1000
                 report["loadavg_after"] = os.getloadavg()
+                if args.trace:
+                    report["requests_measured"] = [
+                        {"sent_s": round(sent, 4), "path": path, "ms": round(taken * 1000, 2)}
+                        for sent, path, taken in level.requests]
                 if name == "app":
                     checked = check_level(stack, store, redis_connection, level, primary, prefix)
                     report["checks"] = checked["checks"]
@@ -482,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, help="calls per level (default: start calls for --duration)")
     parser.add_argument("--duration", type=float, default=20, help="seconds per level to start calls (default 20)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a call's webhooks")
+    parser.add_argument("--ramp", type=float, help="seconds over which the lanes start their first calls, not "
+                        f"measured (default one call's length, {THINKS_PER_CALL} think times)")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers (default 2, as scripts/run)")
     parser.add_argument("--web-threads", type=int, default=8,
                         help="threads per gunicorn worker (default 8, as scripts/run)")
@@ -489,11 +534,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="python -m dispatch.worker processes (default 2, as scripts/run)")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in the work folder)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--trace", action="store_true",
+                        help="also write every measured request (when sent, path, latency) to the JSON file")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNG")
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
     if args.calls:
         args.duration = None
+    if args.ramp is None:
+        args.ramp = THINKS_PER_CALL * args.think
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"bench: work folder {work} (logs in {work / 'logs'})")
     load_before = os.getloadavg()
@@ -531,7 +580,8 @@ def main(argv: list[str] | None = None) -> int:
                     "cores_busy_before_run": round(busy_before, 2)},
         "setup": {"web_workers": args.web_workers, "web_threads": args.web_threads, "rq_workers": args.rq_workers,
                   "database": "sqlite" if not args.database_url else args.database_url.split(":")[0],
-                  "think_seconds": args.think, "calls_per_level": args.calls, "duration_per_level": args.duration,
+                  "think_seconds": args.think, "ramp_seconds": args.ramp, "calls_per_level": args.calls,
+                  "duration_per_level": args.duration,
                   "requests_per_call": 6, "connection": "new TCP connection per webhook"},
         "levels": rows,
     }
