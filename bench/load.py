@@ -17,9 +17,10 @@ between 0.5x and 1.5x ``--think``, where a real caller takes 10-30 s per step: t
 default compresses a call about 20-fold, so N calls here send as many webhooks a second
 as roughly 20 N real ones). The lanes' first calls start spread over ``--ramp`` seconds
 (default one call's length, so that from then on as many calls are at each step as at
-any other); each level then starts calls for ``--duration`` seconds (or until ``--calls``
-in all) and lets the calls in progress finish. Only requests sent between the end of the
-ramp and the last call's start are measured: N calls were in progress throughout.
+any other); calls then go on starting for ``--duration`` seconds (or until ``--calls``
+more started), and the calls in progress finish. Figures come from the requests sent in
+that window, after the ramp and before calls stop starting, when N calls are in progress
+throughout; errors and the checks below count every call of the level.
 
 The floor is ``bench/floor_app.py`` under the same gunicorn settings, driven by the same
 lanes, think times and requests per call (to the same paths), at each level, in the same
@@ -124,18 +125,36 @@ class Flow:
 class Level:
     """What one level of one target recorded."""
 
-    # The window measured, in time.perf_counter(): from the end of the ramp until the last call started.
+    # The window measured, in time.perf_counter(): from the end of the ramp until calls stop starting.
     measure_from: float = 0.0
     measure_until: float = float("inf")
-    requests: list = field(default_factory=list)  # measured: (seconds into the window, path, seconds taken)
-    errors: list = field(default_factory=list)  # all, measured or not
-    voicemails: dict = field(default_factory=dict)  # caller -> (CallSid, time sent, ticket number heard)
-    measured: set = field(default_factory=set)  # callers whose voicemail fell in the window (page latency)
-    started: int = 0
+    window_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    requests: list = field(default_factory=list)  # (perf_counter when sent, path, seconds taken)
+    errors: list = field(default_factory=list)  # all, in the window or not: a run has none
+    # caller -> (CallSid, time.time() when sent, perf_counter when sent, ticket number heard)
+    voicemails: dict = field(default_factory=dict)
+    started: int = 0  # calls, in all
+    started_in_window: int = 0
     completed: int = 0
+
+    @classmethod
+    def starting_now(cls, ramp: float, duration: float | None) -> "Level":
+        """A level whose first calls start over ``ramp`` seconds from now, measured for ``duration``
+        seconds after that (None: until it is closed)."""
+        begins = time.perf_counter() + ramp
+        return cls(measure_from=begins, measure_until=begins + duration if duration else float("inf"))
 
     def measures(self, moment: float) -> bool:
         return self.measure_from <= moment < self.measure_until
+
+    def close_window(self) -> None:
+        """No call starts after this."""
+        if not self.window_closed.is_set():
+            self.measure_until = min(self.measure_until, time.perf_counter())
+            self.window_closed.set()
+
+    def measured_requests(self) -> list[tuple[float, str, float]]:
+        return [r for r in self.requests if self.measures(r[0])]
 
 
 class Driver:
@@ -147,13 +166,13 @@ class Driver:
         self.validator = RequestValidator(AUTH_TOKEN)
         self.floor_flow = floor_flow  # set: the floor, which answers the greeting to everything
         self.numbers = itertools.count(FIRST_CALLER)
-        self.level = Level()
+        self.level = Level.starting_now(0, None)
 
     async def think(self) -> None:
         await asyncio.sleep(self.think_mean * self.rng.uniform(0.5, 1.5))
 
     async def post(self, url: str, params: dict) -> str:
-        """One signed webhook; its latency is recorded under its path (no query)."""
+        """One signed webhook; its latency is recorded with its path (no query) and when it was sent."""
         url = urljoin(self.base_url + "/", url)
         headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params),
                    "I-Twilio-Idempotency-Token": uuid.uuid4().hex}
@@ -166,8 +185,7 @@ class Driver:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self.level.errors.append({"path": path, "error": type(exc).__name__, "detail": str(exc)[:200]})
             raise CallFailed from exc
-        if self.level.measures(began):
-            self.level.requests.append((began - self.level.measure_from, path, time.perf_counter() - began))
+        self.level.requests.append((began, path, time.perf_counter() - began))
         if status != 200:
             self.level.errors.append({"path": path, "error": f"HTTP {status}", "detail": body[:200]})
             raise CallFailed
@@ -216,7 +234,7 @@ class Driver:
         recording_sid = "RE" + uuid.uuid4().hex
         recording = {"RecordingSid": recording_sid, "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
                      f"{ACCOUNT_SID}/Recordings/{recording_sid}"}
-        sent, measured = time.time(), self.level.measures(time.perf_counter())
+        sent, sent_counter = time.time(), time.perf_counter()
         goodbye, _ = await asyncio.gather(
             self.twiml(flow.recorded, {**base, **recording, "RecordingDuration": "30", "Digits": "#"}),
             self.post(flow.recording_status, {
@@ -224,9 +242,8 @@ class Driver:
                 "RecordingDuration": "30", "RecordingChannels": "1", "RecordingSource": "RecordVerb"}))
         heard = " ".join((say.text or "") for say in goodbye.iter("Say"))
         spoken = re.search(r"ticket number is ([^.]+)\.", heard)
-        self.level.voicemails[caller] = (sid, sent, re.sub(r"[^A-Z0-9]", "", spoken.group(1)) if spoken else None)
-        if measured:
-            self.level.measured.add(caller)
+        self.level.voicemails[caller] = (sid, sent, sent_counter,
+                                         re.sub(r"[^A-Z0-9]", "", spoken.group(1)) if spoken else None)
         await self.think()  # the caller hears the ticket number twice and hangs up
         await self.post(flow.status, {**base, "CallStatus": "completed", "CallDuration": "75"})
         await self.think()  # Twilio transcribes, later
@@ -234,60 +251,54 @@ class Driver:
                                              "TranscriptionText": "Our file server is down, nobody can work.",
                                              "TranscriptionStatus": "completed"})
 
-    async def run(self, lanes: int, calls: int | None, duration: float | None, limit: float,
-                  ramp: float = 0.0, window_closed=None) -> tuple[Level, float]:
-        """``lanes`` calls in progress at once until ``calls`` were started (or ``duration`` passed
-        after the ramp); returns the level and the seconds measured.
+    async def run(self, level: Level, lanes: int, calls: int | None, limit: float) -> None:
+        """``lanes`` calls in progress at once, the first ones started over the level's ramp, then
+        until the level's window ends (or ``calls`` were started in it, if given).
 
-        Only requests sent while ``lanes`` calls are in progress are measured: not during the
-        ramp, over which the lanes' first calls start, nor once calls stop starting and the
-        last ones finish. Spread over one call's length, the calls in progress are at every
-        step in equal numbers after the ramp; started together, they would move in step for
-        the whole run, every call's <Record> action in the same second or two (see README).
+        Figures come from that window: ``lanes`` calls are in progress throughout, and with
+        the first ones spread over one call's length, as many are at each step as at any
+        other. Started together instead, calls would move in step for the whole run, every
+        call's <Record> action within a second or two of the others'.
         """
-        self.level = level = Level(measure_from=time.perf_counter() + ramp)
-
-        def close_window() -> None:  # no call starts after this
-            if level.measure_until == float("inf"):
-                level.measure_until = time.perf_counter()
-                if window_closed:
-                    window_closed()
-
-        async def close_after(seconds: float) -> None:
-            await asyncio.sleep(seconds)
-            close_window()
+        self.level = level
+        ramp = max(0.0, level.measure_from - time.perf_counter())
 
         async def lane() -> None:
             await asyncio.sleep(self.rng.uniform(0, ramp))
-            while level.measure_until == float("inf"):
+            while time.perf_counter() < level.measure_until:
                 level.started += 1
-                if calls and level.started >= calls:
-                    close_window()
+                if level.measures(time.perf_counter()):
+                    level.started_in_window += 1
+                    if calls and level.started_in_window >= calls:
+                        level.close_window()
                 try:
                     await self.call()
                     level.completed += 1
                 except CallFailed:
                     await self.think()
 
-        timer = asyncio.ensure_future(close_after(ramp + duration)) if not calls else None
         tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
         done, pending = await asyncio.wait(tasks, timeout=limit)
-        for task in [*pending, *([timer] if timer else [])]:
+        for task in pending:
             task.cancel()
         if pending:
             level.errors.append({"path": "-", "error": "level time limit", "detail": f"{len(pending)} lanes cut"})
+        level.close_window()
         for task in done:
             if task.exception():
                 raise task.exception()
-        return level, max(0.0, min(time.perf_counter(), level.measure_until) - level.measure_from)
 
 
-async def loop_lag(stop: asyncio.Event, lags: list[float], interval: float = 0.01) -> None:
-    """How late the generator's event loop wakes: if it is late, latencies include its queueing."""
+async def loop_lag(level: Level, stop: asyncio.Event, interval: float = 0.01) -> list[float]:
+    """How late the generator's event loop woke in the level's window: if it is late,
+    latencies include its queueing."""
+    lags = []
     while not stop.is_set():
         began = time.perf_counter()
         await asyncio.sleep(interval)
-        lags.append(time.perf_counter() - began - interval)
+        if level.measures(began):
+            lags.append(time.perf_counter() - began - interval)
+    return lags
 
 
 class CpuMeter:
@@ -296,9 +307,16 @@ class CpuMeter:
     def __init__(self, groups: dict[str, list[int]]):
         self.groups = {name: [psutil.Process(pid) for pid in pids] for name, pids in groups.items()}
 
-    async def sample_after(self, seconds: float) -> dict:
-        await asyncio.sleep(seconds)
-        return self.sample()
+    async def over_window(self, level: Level) -> dict:
+        """Cores used in the level's window: sampled as it opens and as it closes."""
+        await asyncio.sleep(max(0.0, level.measure_from - time.perf_counter()))
+        before, began = self.sample(), time.perf_counter()
+        left = level.measure_until - began
+        try:
+            await asyncio.wait_for(level.window_closed.wait(), None if left == float("inf") else max(0.0, left))
+        except asyncio.TimeoutError:
+            pass
+        return self.share(before, self.sample(), time.perf_counter() - began)
 
     def sample(self) -> dict:
         out = {}
@@ -328,7 +346,7 @@ class CpuMeter:
 def check_level(stack: ProcessStack, store: Store, redis_connection, level: Level, primary: str,
                 prefix: str) -> dict:
     """Every voicemail one ticket, heard by its caller; every P1 exactly one first-step SMS."""
-    sids = {sid: caller for caller, (sid, _, _) in level.voicemails.items()}
+    sids = {sid: caller for caller, (sid, *_) in level.voicemails.items()}
     with store.transaction() as session:
         rows = []
         sid_list = list(sids)
@@ -350,28 +368,28 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
         if all(about.get(row.id) for row in p1) or time.monotonic() > min(deadline, progress_at + PAGE_STALL):
             break
         time.sleep(0.5)
-    heard_wrong = [c for c, (sid, _, heard) in level.voicemails.items()
+    heard_wrong = [c for c, (sid, _, _, heard) in level.voicemails.items()
                    if sid in tickets and heard != f"{prefix}{tickets[sid].id}"]
-    page_latency, parts = [], defaultdict(list)
+    page_latency, parts, measured_jobs = [], defaultdict(list), []
     jobs = {row.id: job for row, job in zip(p1, Job.fetch_many([f"page-ticket-{row.id}" for row in p1],
                                                               connection=redis_connection))}
     for row in p1:
         first = min((m["requested_at"] for m in about.get(row.id, []) if sids[row.call_sid] in m["body"]),
                     default=None)
-        if first is None or sids[row.call_sid] not in level.measured:
+        _, sent, sent_counter, _ = level.voicemails[sids[row.call_sid]]
+        if first is None or not level.measures(sent_counter):
             continue
-        sent = level.voicemails[sids[row.call_sid]][1]
         page_latency.append(first - sent)
         job = jobs.get(row.id)
         if job is not None and job.enqueued_at and job.started_at:  # where the page's time went
+            measured_jobs.append(job)
             enqueued, started = job.enqueued_at.timestamp(), job.started_at.timestamp()
             parts["webhook_to_enqueued"].append(enqueued - sent)
             parts["queued"].append(started - enqueued)
             parts["job_to_sms_request"].append(first - started)
             if job.ended_at:
                 parts["job_run"].append(job.ended_at.timestamp() - started)
-    done = sorted((j for j in jobs.values() if j is not None and j.started_at and j.ended_at),
-                  key=lambda j: j.started_at)
+    done = sorted((j for j in measured_jobs if j.ended_at), key=lambda j: j.started_at)
     for before, after in zip(done, done[1:]):  # the worker's own time between two jobs, when one was waiting
         if after.enqueued_at and after.enqueued_at <= before.ended_at:
             parts["worker_between_jobs"].append(after.started_at.timestamp() - before.ended_at.timestamp())
@@ -395,13 +413,17 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
             "page_parts": {name: summary(values) for name, values in parts.items()}}
 
 
-def level_report(level: Level, seconds: float) -> dict:
+def level_report(level: Level) -> dict:
+    """Latencies and rates of the requests sent in the window; calls and errors of the whole level
+    (an error in the ramp or the last calls' finish counts too)."""
+    measured, seconds = level.measured_requests(), level.measure_until - level.measure_from
     by_path = defaultdict(list)
-    for _, path, taken in level.requests:
+    for _, path, taken in measured:
         by_path[path].append(taken)
     return {"seconds": round(seconds, 2), "calls_started": level.started, "calls_completed": level.completed,
-            "requests": len(level.requests), "errors": len(level.errors),
-            "error_samples": level.errors[:5], "all": summary([taken for _, _, taken in level.requests], seconds),
+            "calls_started_in_window": level.started_in_window,
+            "requests": len(measured), "errors": len(level.errors),
+            "error_samples": level.errors[:5], "all": summary([taken for _, _, taken in measured], seconds),
             "endpoints": {path: summary(values, seconds) for path, values in sorted(by_path.items())}}
 
 
@@ -410,9 +432,10 @@ def fmt(value: float | None, width: int = 7) -> str:
 
 
 def print_level(n: int, app: dict, floor: dict) -> None:
-    print(f"\n== {n} concurrent calls: app {app['calls_completed']}/{app['calls_started']} calls in "
-          f"{app['seconds']:.0f} s, floor {floor['calls_completed']}/{floor['calls_started']} in "
-          f"{floor['seconds']:.0f} s; errors app {app['errors']} floor {floor['errors']}")
+    print(f"\n== {n} concurrent calls: app {app['calls_completed']}/{app['calls_started']} calls completed "
+          f"({app['calls_started_in_window']} started in the {app['seconds']:.0f} s measured), floor "
+          f"{floor['calls_completed']}/{floor['calls_started']} ({floor['calls_started_in_window']} in "
+          f"{floor['seconds']:.0f} s); errors app {app['errors']} floor {floor['errors']}")
     print(f"  {'endpoint':<28}{'req/s':>7}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'max ms':>8}")
     rows = [(path, s) for path, s in app["endpoints"].items()] + [("all webhooks", app["all"]),
                                                                  ("floor (same pattern)", floor["all"])]
@@ -477,35 +500,34 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
         app = Driver(session, stack.base_url, args.think, rng)
         # Warm up both servers (imports, connections, the worker's first job); not measured.
         app.think_mean = 0.05
-        level, _ = await app.run(10, 20, None, 60)
+        level = Level.starting_now(0, None)
+        await app.run(level, 10, 20, 60)
         if level.errors or level.completed != 20:
             raise SystemExit(f"warm-up failed: {level.errors[:3]}")
         check_level(stack, store, redis_connection, level, primary, prefix)
         floor = Driver(session, floor_url, 0.05, rng, floor_flow=app.learned)
         floor.numbers = app.numbers
-        await floor.run(10, 20, None, 60)
+        await floor.run(Level.starting_now(0, None), 10, 20, 60)
         app.think_mean = floor.think_mean = args.think
         for n in args.levels:
             limit = args.ramp + (args.duration or (args.calls / n) * 6 * args.think) + 10 * args.think + 120
             row = {"concurrent_calls": n}
             for name, driver in (("app", app), ("floor", floor)):
                 print(f"-- {n} concurrent calls: {name} ...", flush=True)
-                lags, stop = [], asyncio.Event()
-                lag_task = asyncio.ensure_future(loop_lag(stop, lags))
-                # CPU over the window measured: from the end of the ramp until calls stop starting
-                before, after = asyncio.ensure_future(meter.sample_after(args.ramp)), []
-                level, seconds = await driver.run(n, args.calls, args.duration, limit, args.ramp,
-                                                  lambda: after.append(meter.sample()))
-                stop.set()
-                await lag_task
-                report = level_report(level, seconds)
-                report["cpu_cores"] = CpuMeter.share(before.result(), after[0] if after else meter.sample(), seconds)
-                report["loop_lag_p99_ms"] = (percentile(lags, 99) or 0) * 1000
+                level, stop = Level.starting_now(args.ramp, args.duration), asyncio.Event()
+                lags = asyncio.ensure_future(loop_lag(level, stop))
+                cpu = asyncio.ensure_future(meter.over_window(level))
+                try:
+                    await driver.run(level, n, args.calls, limit)
+                finally:
+                    stop.set()
+                report = level_report(level)
+                report["cpu_cores"] = await cpu
+                report["loop_lag_p99_ms"] = (percentile(await lags, 99) or 0) * 1000
                 report["loadavg_after"] = os.getloadavg()
-                if args.trace:
-                    report["requests_measured"] = [
-                        {"sent_s": round(sent, 4), "path": path, "ms": round(taken * 1000, 2)}
-                        for sent, path, taken in level.requests]
+                if args.trace:  # every request, those of the ramp and of the last calls' finish too
+                    report["trace"] = [{"sent_s": round(sent - level.measure_from, 4), "path": path,
+                                        "ms": round(taken * 1000, 2)} for sent, path, taken in level.requests]
                 if name == "app":
                     checked = check_level(stack, store, redis_connection, level, primary, prefix)
                     report["checks"] = checked["checks"]
@@ -522,8 +544,9 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="50,200,500", help="concurrent calls per level, comma-separated")
-    parser.add_argument("--calls", type=int, help="calls per level (default: start calls for --duration)")
-    parser.add_argument("--duration", type=float, default=20, help="seconds per level to start calls (default 20)")
+    parser.add_argument("--calls", type=int, help="calls to start after the ramp, per level (default: --duration)")
+    parser.add_argument("--duration", type=float, default=20,
+                        help="seconds measured per level, after the ramp (default 20)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a call's webhooks")
     parser.add_argument("--ramp", type=float, help="seconds over which the lanes start their first calls, not "
                         f"measured (default one call's length, {THINKS_PER_CALL} think times)")
@@ -535,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in the work folder)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--trace", action="store_true",
-                        help="also write every measured request (when sent, path, latency) to the JSON file")
+                        help="also write every request (seconds from the window's start, path, latency) to the JSON")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and PNG")
     args = parser.parse_args(argv)
     args.levels = [int(x) for x in args.levels.split(",") if x.strip()]
