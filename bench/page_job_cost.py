@@ -1,7 +1,7 @@
 """Benchmark (not a test): what one page job costs the worker, and how much of it is RQ's.
 
-Emergency voicemails are left (signed webhooks into the app, in this process) while no
-worker runs, so their page jobs wait in Redis; then RQ's worker (``dispatch.worker``'s,
+Emergency voicemails are left (``tests.dispatch_support.emergency_voicemail``: signed
+webhooks into the app, in this process, every callback delivered) while no worker runs, so their page jobs wait in Redis; then RQ's worker (``dispatch.worker``'s,
 ``SimpleWorker``) runs them all in burst mode in this thread, twice: once plain, for the
 CPU per job, and once under cProfile, for the share spent inside the job function
 (``rq.job.Job.perform``: our code, its SQL and its REST request to the Twilio stand-in)
@@ -20,21 +20,18 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import RedisServer, make_stack  # noqa: E402
+from tests.dispatch_support import emergency_voicemail, paging_stack  # noqa: E402
+from tests.support import RedisServer  # noqa: E402
 
 
 def leave_voicemails(stack, count: int, first: int) -> None:
     for n in range(first, first + count):
-        call = stack.call(from_=f"+1270555{n:04d}")
-        call.press("501")
-        call.leave_message(seconds=30, transcript=None)
+        emergency_voicemail(stack, from_=f"+1270555{n:04d}")
 
 
 def commands_processed(stack) -> int:
@@ -64,8 +61,8 @@ def main() -> int:
     logging.disable(logging.INFO)  # RQ logs three lines a job
     work = Path(tempfile.mkdtemp(prefix="page-job-cost-"))
     redis_server = RedisServer(work / "redis").start()
-    stack = make_stack(work, redis_server.url, public_base_url="http://localhost",
-                       at=datetime(2026, 11, 24, 3, 0, tzinfo=ZoneInfo("America/New_York")))
+    stack = paging_stack(work, redis_server.url, None)
+    stack.at(2026, 11, 24, 3, 0)  # a Tuesday at 3 AM: extension 501 goes straight to the voicemail
     try:
         leave_voicemails(stack, 20, 1000)  # warm-up: imports, connections, statements
         run_jobs(stack)
