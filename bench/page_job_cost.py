@@ -1,7 +1,8 @@
 """Benchmark (not a test): what one page job costs the worker, and how much of it is RQ's.
 
 Emergency voicemails are left (``tests.dispatch_support.emergency_voicemail``: signed
-webhooks into the app, in this process, every callback delivered) while no worker runs, so their page jobs wait in Redis; then RQ's worker (``dispatch.worker``'s,
+webhooks into the app, in this process, every callback delivered) while no worker runs,
+so their page jobs wait in Redis; then RQ's worker (``dispatch.worker``'s,
 ``SimpleWorker``) runs them all in burst mode in this thread, twice: once plain, for the
 CPU per job, and once under cProfile, for the share spent inside the job function
 (``rq.job.Job.perform``: our code, its SQL and its REST request to the Twilio stand-in)
