@@ -7,7 +7,9 @@ the CallSid, so the result is one ticket whatever the order or repetition.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -67,13 +69,18 @@ class CallReport:
     transcript_status: str | None = None
 
 
-def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
+def record_call(runtime, report: CallReport, hand_over: Callable[[Callable], None] | None = None
+                ) -> tuple[Ticket, bool]:
     """Create or complete the ticket of ``report.call_sid``; returns (ticket, created).
 
     Callbacks of one call take their turns (SQLite's write lock, PostgreSQL's lock on
     the source key), so the later ones find the first one's ticket. Should a concurrent
     insert slip through anyway, the unique source key fails ours and the retry finds and
     completes that ticket instead.
+
+    A P1's page is in the outbox once this commits; ``hand_over``, if given, is passed
+    the step that hands it to RQ, to run when it suits (a webhook: after its response),
+    instead of running it here.
     """
     if report.recording_status is not None:
         known = ticket_holding(runtime, report)
@@ -88,7 +95,11 @@ def record_call(runtime, report: CallReport) -> tuple[Ticket, bool]:
             if attempt == 2:
                 raise
     if paged:
-        outbox.enqueue(runtime, page_job_key(ticket.id), PAGE_JOB, [ticket.id], queue="urgent")
+        step = partial(outbox.enqueue, runtime, page_job_key(ticket.id), PAGE_JOB, [ticket.id], queue="urgent")
+        if hand_over is None:
+            step()
+        else:
+            hand_over(step)
     return ticket, created
 
 

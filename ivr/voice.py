@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import hours, phones
 from dispatch import spool, ticket_numbers, tickets
+from ivr.after_response import after_response
 from ivr.signature import require_twilio_signature
 from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml
 from voice_prompts import say, speech
@@ -52,18 +53,30 @@ def _call_sid() -> str:
 
 
 def _remember_box(box: str) -> None:
-    """Note, best effort, that this call reached ``box``; /voice/status reads it back."""
-    try:
-        _runtime().redis.set(f"call:{_call_sid()}:box", box, ex=CALL_HINT_TTL_SECONDS)
-    except (redis.RedisError, OSError):
-        log.warning("Redis unavailable: a silent hang-up on call %s may go unticketed", _call_sid())
+    """Note that this call reached ``box``; /voice/status reads it back."""
+    sid = _call_sid()
+    _box_hint(lambda client: client.set(f"call:{sid}:box", box, ex=CALL_HINT_TTL_SECONDS),
+              f"Redis unavailable: a silent hang-up on call {sid} may go unticketed")
 
 
 def _forget_box() -> None:
-    try:
-        _runtime().redis.delete(f"call:{_call_sid()}:box")
-    except (redis.RedisError, OSError):
-        pass
+    sid = _call_sid()
+    _box_hint(lambda client: client.delete(f"call:{sid}:box"))
+
+
+def _box_hint(command, unavailable: str | None = None) -> None:
+    """Run ``command`` on Redis, best effort, after the response: the hint is read at the call's
+    end at the earliest, and the caller need not wait for Redis."""
+    client = _runtime().redis
+
+    def run():
+        try:
+            command(client)
+        except (redis.RedisError, OSError):
+            if unavailable:
+                log.warning(unavailable)
+
+    after_response(run)
 
 
 def _reopening_phrase(runtime) -> str | None:
@@ -252,10 +265,11 @@ def _seconds(value: str | None) -> int | None:
 
 
 def _store(report: tickets.CallReport):
-    """Record the report into its ticket; with the database away, keep it in the spool instead."""
+    """Record the report into its ticket (a P1's page goes to RQ after the response); with the
+    database away, keep it in the spool instead."""
     runtime = _runtime()
     try:
-        ticket, _ = tickets.record_call(runtime, report)
+        ticket, _ = tickets.record_call(runtime, report, hand_over=after_response)
         return ticket
     except SQLAlchemyError as exc:
         log.error("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
