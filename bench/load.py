@@ -64,6 +64,7 @@ from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 from yarl import URL  # noqa: E402
 
+from bench.speed_probe import SpeedProbe  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from core.db import Store  # noqa: E402
 from core.models import Ticket  # noqa: E402
@@ -454,6 +455,12 @@ def print_level(n: int, app: dict, floor: dict) -> None:
           f"fake twilio {cpu['fake']:.2f}, generator {cpu['generator']:.2f}, other users {cpu['others']:.2f} "
           f"| floor run: floor web {fcpu['floor']:.2f}, generator {fcpu['generator']:.2f}, "
           f"other users {fcpu['others']:.2f}")
+    speed, fspeed = app["machine_speed"], floor["machine_speed"]
+    if speed.get("slow_share") is not None and fspeed.get("slow_share") is not None:
+        print(f"  machine: in slow spells (bench/speed_probe.py) {speed['slow_share']:.0%} of the window (app), "
+              f"{fspeed['slow_share']:.0%} (floor); app p99 of webhooks sent at full speed "
+              f"{fmt(speed['p99_ms_at_full_speed'], 0)} ms ({speed['requests_at_full_speed']}), in slow spells "
+              f"{fmt(speed['p99_ms_in_slow_spells'], 0)} ms ({speed['requests_in_slow_spells']})")
     print(f"  generator loop lag p99 {fmt(app['loop_lag_p99_ms'], 0)} ms (app) "
           f"{fmt(floor['loop_lag_p99_ms'], 0)} ms (floor); checks: "
           + ("ok" if app["checks"]["ok"] else "FAILED " + json.dumps(app["checks"])))
@@ -486,7 +493,7 @@ def plot(results: dict, path: Path) -> None:
 
 
 async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[int], redis_pid: int,
-                  primary: str, store: Store) -> list[dict]:
+                  primary: str, store: Store, probe: SpeedProbe) -> list[dict]:
     rng = random.Random(args.seed)
     connector = aiohttp.TCPConnector(limit=0, force_close=True)  # a new connection per webhook, as from Twilio
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -525,6 +532,8 @@ async def measure(args, stack: ProcessStack, floor_url: str, floor_pids: list[in
                 report["cpu_cores"] = await cpu
                 report["loop_lag_p99_ms"] = (percentile(await lags, 99) or 0) * 1000
                 report["loadavg_after"] = os.getloadavg()
+                report["machine_speed"] = probe.report(level.measure_from, level.measure_until,
+                                                       level.measured_requests())
                 if args.trace:  # every request, those of the ramp and of the last calls' finish too
                     report["trace"] = [{"sent_s": round(sent - level.measure_from, 4), "path": path,
                                         "ms": round(taken * 1000, 2)} for sent, path, taken in level.requests]
@@ -588,8 +597,9 @@ def main(argv: list[str] | None = None) -> int:
                 primary = stack.api("/api/oncall")["primary"]["mobile"]
                 floor_pids = [floor_web.pid, *stack_children(floor_web.pid)]
                 store = Store(stack.database_url)
-                rows = asyncio.run(measure(args, stack, floor_url, floor_pids, redis_server.process.pid, primary,
-                                           store))
+                with SpeedProbe(work / "speed.txt") as probe:
+                    rows = asyncio.run(measure(args, stack, floor_url, floor_pids, redis_server.process.pid,
+                                               primary, store, probe))
                 store.dispose()
             finally:
                 stop_process(floor_web)
