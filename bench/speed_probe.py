@@ -12,6 +12,7 @@ spent in slow spells, and the latency of the webhooks sent outside them.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import signal
@@ -25,6 +26,7 @@ from bench.stats import percentile
 INTERVAL_SECONDS = 0.1
 ROUNDS = 500  # about 1 ms of CPU at full speed
 SLOW = 1.5  # a sample taking this many times the run's quickest is in a slow spell
+STALE_SECONDS = 3 * INTERVAL_SECONDS  # a request further than this from the sample before it is not judged
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,12 +62,22 @@ class SpeedProbe:
 
     def __exit__(self, *_) -> None:
         self.process.terminate()
-        self.process.wait(10)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
     def samples(self) -> list[tuple[float, float]]:
-        """(perf_counter, CPU ms) of every complete line written so far."""
+        """(perf_counter, CPU ms) of every complete line written so far; none if the probe never started."""
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            text = ""
+        if not text and self.process is not None and self.process.poll() is not None:
+            print(f"bench: the speed probe exited ({self.process.returncode}); no machine speed", file=sys.stderr)
         out = []
-        for line in self.path.read_text().splitlines():
+        for line in text.splitlines():
             parts = line.split()
             if len(parts) == 2:
                 out.append((float(parts[0]), float(parts[1])))
@@ -74,7 +86,8 @@ class SpeedProbe:
     def report(self, start: float, until: float, requests: list[tuple[float, str, float]]) -> dict:
         """The window's share of slow samples, and the p99 of the ``requests`` (perf_counter when
         sent, path, seconds taken) sent when the latest sample before them was at full speed, and
-        when it was slow. "Full speed" is the quickest sample of the whole run so far."""
+        when it was slow. "Full speed" is the quickest sample of the run so far (the probe starts
+        before the warm-up, so every level is judged against at least its samples)."""
         samples = self.samples()
         if not samples:
             return {}
@@ -83,10 +96,10 @@ class SpeedProbe:
         slow_at = [ms >= SLOW * quickest for _, ms in samples]
         window = [slow for (at, _), slow in zip(samples, slow_at) if start <= at < until]
         fast, slow = [], []
-        index = 0
-        for sent, _, taken in sorted(requests):
-            while index + 1 < len(moments) and moments[index + 1] <= sent:
-                index += 1
+        for sent, _, taken in requests:
+            index = bisect.bisect_right(moments, sent) - 1
+            if index < 0 or sent - moments[index] > STALE_SECONDS:
+                continue  # no sample of the probe just before it
             (slow if slow_at[index] else fast).append(taken * 1000)
         return {"quickest_ms": quickest, "samples": len(window),
                 "slow_share": sum(window) / len(window) if window else None,

@@ -53,30 +53,27 @@ def _call_sid() -> str:
 
 
 def _remember_box(box: str) -> None:
-    """Note that this call reached ``box``; /voice/status reads it back."""
-    sid = _call_sid()
-    _box_hint(lambda client: client.set(f"call:{sid}:box", box, ex=CALL_HINT_TTL_SECONDS),
-              f"Redis unavailable: a silent hang-up on call {sid} may go unticketed")
+    """Note, best effort, that this call reached ``box``; /voice/status reads it back.
+
+    Before the response, not after it: a caller who hangs up at once must find it there."""
+    try:
+        _runtime().redis.set(f"call:{_call_sid()}:box", box, ex=CALL_HINT_TTL_SECONDS)
+    except (redis.RedisError, OSError):
+        log.warning("Redis unavailable: a silent hang-up on call %s may go unticketed", _call_sid())
 
 
 def _forget_box() -> None:
-    sid = _call_sid()
-    _box_hint(lambda client: client.delete(f"call:{sid}:box"))
+    """Drop the call's box hint, after the response (the caller need not wait for Redis); a hint
+    left over makes no second ticket (``tickets.record_call`` is keyed on the CallSid)."""
+    runtime, key = _runtime(), f"call:{_call_sid()}:box"
 
-
-def _box_hint(command, unavailable: str | None = None) -> None:
-    """Run ``command`` on Redis, best effort, after the response: the hint is read at the call's
-    end at the earliest, and the caller need not wait for Redis."""
-    client = _runtime().redis
-
-    def run():
+    def forget():
         try:
-            command(client)
+            runtime.redis.delete(key)
         except (redis.RedisError, OSError):
-            if unavailable:
-                log.warning(unavailable)
+            pass
 
-    after_response(run)
+    after_response(forget)
 
 
 def _reopening_phrase(runtime) -> str | None:

@@ -283,7 +283,8 @@ class World:
                                                                                       signature_params)
         self.errors.records.clear()
         response = self.stack.client.post(url, data=urlencode(params).encode(), headers=headers,
-                                          content_type="application/x-www-form-urlencoded")
+                                          content_type="application/x-www-form-urlencoded",
+                                          buffered=True)  # closed as a server does: work after the response runs
         crashes = [f"{r.getMessage()}: {r.exc_info[1]!r}" for r in self.errors.records]
         return response, url, params, crashes
 
