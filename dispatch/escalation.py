@@ -54,6 +54,21 @@ def begin_now(config, ticket_id: int, now) -> Escalation:
     return Escalation(ticket_id=ticket_id, started_at=now, next_position=0, next_due_at=due_at(config, now, 0))
 
 
+def reopen(config, escalation: Escalation, now) -> None:
+    """Restart a policy an ACK or RES stopped, for ESC: its next position goes on as if the position
+    before it had just run (so ESC brings it forward, as on a running policy), the later ones at
+    their usual spacing from there.
+
+    Left on the old schedule, every position that fell due while the policy was stopped would run
+    at once: a page to each level within the second.
+    """
+    position = escalation.next_position
+    ran_last = due_at(config, escalation.started_at, position - 1) if position > 0 else escalation.started_at
+    escalation.started_at = now - (ran_last - escalation.started_at)
+    escalation.next_due_at = due_at(config, escalation.started_at, position)
+    escalation.finished_at = escalation.outcome = None
+
+
 def start(runtime, ticket_id: int) -> None:
     """Begin the policy for ``ticket_id`` (once; a second call only catches up on what is due)."""
     advance(runtime, ticket_id, begin=True)

@@ -164,7 +164,8 @@ def _escalate(runtime, staff, ticket, _sid) -> str:
             position = state.next_position
             if position > escalation.final_position(runtime.config):
                 return _say("sms_reply_esc_done", number=number)
-            state.finished_at = state.outcome = None
+            if state.finished_at is not None:
+                escalation.reopen(runtime.config, state, now)
         if row.status == "acknowledged":
             row.status = "new"
             add_event(row, "reopened", now, by=staff.id, via="sms")

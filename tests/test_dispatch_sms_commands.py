@@ -105,6 +105,33 @@ def test_esc_pages_the_next_step_now(paging):
         [None, f"ESC from {primary}", f"ESC from {primary}"]
 
 
+
+def test_esc_long_after_an_ack_pages_one_step_then_the_policy_goes_on_from_there(paging):
+    """ACK stops the policy; an ESC an hour and a half later brings its next step forward, once,
+    instead of every step that fell due meanwhile at the same moment."""
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    deliver_all(paging)
+    text(paging, people["primary"], "ACK")
+    settle(paging)
+    advance(paging, minutes=90)
+    sent_before = (len(paging.fake.messages), len(paging.fake.calls))
+    assert sent_before == (1, 0)
+    assert text(paging, people["primary"], "ESC") == ["CS-000001: paging the next on-call step now."]
+    settle(paging)
+    assert (len(paging.fake.messages), [c["to"] for c in paging.fake.calls]) == (1, [people["primary"]])
+    ticket = paging.ticket("CS-000001")
+    assert ticket["status"] == "new" and len(events(ticket, "reopened")) == 1
+    primary = paging.api("/api/oncall").get_json()["primary"]["id"]
+    assert [(e["step"], e.get("early_because")) for e in events(ticket, "escalation_step")] == \
+        [(1, None), (2, f"ESC from {primary}")]
+    # The next steps keep their spacing, counted as if step 1 had run at the ESC: step 3 ten minutes on.
+    advance(paging, minutes=9)
+    assert len(paging.fake.messages) == 1
+    advance(paging, minutes=1)
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
+
 def test_call_bridges_the_technician_to_the_caller_from_the_support_number(paging):
     people = on_call(paging)
     emergency_voicemail(paging)
