@@ -22,7 +22,7 @@ from dispatch import delivery, escalation
 from dispatch.paging_models import Page
 from dispatch.timeline import add_event
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, empty, hang_up, speak, twiml
+from ivr.twiml import answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,7 @@ def page_key(page, ticket):
 
 @bp.post("/page/status")
 @bp.post("/bridge/status")
+@retried_by_twilio
 def call_status():
     """Status callback of the calls we place: no-answer, busy, failed or a machine escalates at once."""
     page_id = parse_id(request.args.get("page"))

@@ -42,13 +42,22 @@ def empty() -> Response:
     return twiml(VoiceResponse())
 
 
+def retried_by_twilio(view):
+    """Mark a callback nobody is listening to (a call's status, a recording's, a transcription):
+    on an unexpected error it is answered 503, which Twilio retries, not TwiML that would tell
+    Twilio all went well and lose the event."""
+    view.retried_by_twilio = True
+    return view
+
+
 def answer_errors_with(bp, answer, consequence: str) -> None:
     """Register on ``bp`` the handler of unexpected errors: HTTP errors (a 403) pass as they
-    are; anything else is logged and answered with ``answer()``, TwiML the person on the line
-    can follow, never Twilio's "an application error has occurred"."""
+    are; a callback marked ``retried_by_twilio`` gets a 503; anything else is logged and
+    answered with ``answer()``, TwiML the person on the line can follow, never Twilio's "an
+    application error has occurred"."""
     import logging
 
-    from flask import request
+    from flask import current_app, request
     from werkzeug.exceptions import HTTPException
 
     log = logging.getLogger(bp.import_name)
@@ -56,6 +65,9 @@ def answer_errors_with(bp, answer, consequence: str) -> None:
     def unexpected_error(exc):
         if isinstance(exc, HTTPException):
             return exc
+        if getattr(current_app.view_functions.get(request.endpoint), "retried_by_twilio", False):
+            log.exception("error in %s; answered 503 for Twilio to send it again", request.path)
+            return Response("temporarily unavailable", status=503)
         log.exception("error in %s; %s", request.path, consequence)
         return answer()
 

@@ -20,7 +20,7 @@ from dispatch import callbacks, delivery, disclosures, outbox, pins, verificatio
 from dispatch.timeline import add_event
 from dispatch.verification import PinResult
 from ivr.signature import require_twilio_signature
-from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
 from ivr.voice import main_menu
 from voice_prompts import speech
 from voice_prompts.verification import spell_secret
@@ -317,6 +317,7 @@ def callback_secret():
 
 
 @bp.post(callbacks.STATUS_PATH.removeprefix("/verification"))
+@retried_by_twilio
 def callback_status():
     """Status callback of the outbound call: when it ends, whatever was delivered on it is erased."""
     runtime = _runtime()

@@ -19,7 +19,7 @@ from core import hours, phones
 from dispatch import spool, ticket_numbers, tickets
 from ivr.after_response import after_response
 from ivr.signature import require_twilio_signature
-from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -263,14 +263,32 @@ def _seconds(value: str | None) -> int | None:
 
 def _store(report: tickets.CallReport):
     """Record the report into its ticket (a P1's page goes to RQ after the response); with the
-    database away, keep it in the spool instead."""
+    database away, keep it in the spool instead and return None.
+
+    Raises ``OSError`` when the spool cannot take it either (a full or read-only disk): the
+    recording is then only at Twilio, and a callback must be answered so that Twilio sends it
+    again (``retried_by_twilio``)."""
     runtime = _runtime()
     try:
         ticket, _ = tickets.record_call(runtime, report, hand_over=after_response)
         return ticket
     except SQLAlchemyError as exc:
         log.error("database unavailable for call %s: %s", report.call_sid[:64], type(exc).__name__)
+    try:
         spool.keep(runtime.settings.data_dir, report)
+    except OSError as exc:
+        log.critical("neither the database nor the spool took call %s (recording %s): %s; the recording is "
+                     "only at Twilio", report.call_sid[:64], report.recording_sid, type(exc).__name__)
+        raise
+    return None
+
+
+def _store_for_caller(report: tickets.CallReport):
+    """``_store`` for a caller still on the line: the ticket, or None (spooled, or kept nowhere but
+    at Twilio, which also sends the recording status callback, answered 503 until it is kept)."""
+    try:
+        return _store(report)
+    except OSError:
         return None
 
 
@@ -296,7 +314,7 @@ def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> Voi
 def recorded():
     """The ``<Record>`` action: the caller is still on the line (unless Digits=hangup)."""
     box, form = _box(), request.form
-    ticket = _store(_report(box, recording_sid=_recording_sid(),
+    ticket = _store_for_caller(_report(box, recording_sid=_recording_sid(),
                             recording_url=_recording_url(),
                             recording_seconds=_seconds(form.get("RecordingDuration"))))
     _forget_box()  # stored (or spooled): the call's status callback has nothing left to open
@@ -307,12 +325,13 @@ def recorded():
 def no_message():
     """The caller stayed silent at the tone: still a ticket, so somebody calls them back."""
     box = _box()
-    ticket = _store(_report(box))
+    ticket = _store_for_caller(_report(box))
     _forget_box()
     return twiml(_goodbye(VoiceResponse(), ticket, box, "call_logged"))
 
 
 @bp.post("/recording-status")
+@retried_by_twilio
 def recording_status():
     """Answered from a read when the call's ticket already holds the recording; otherwise kept
     in this host's spool for the worker to record (``dispatch.spool``), not written here.
@@ -350,6 +369,7 @@ def recording_status():
 
 
 @bp.post("/transcription")
+@retried_by_twilio
 def transcription():
     form = request.form
     _store(_report(_box(), recording_sid=_recording_sid(),
@@ -360,6 +380,7 @@ def transcription():
 
 
 @bp.post("/status")
+@retried_by_twilio
 def call_status():
     """Call status callback: a caller who reached a box and hung up before the tone is a missed call."""
     if request.form.get("CallStatus") in CALL_ENDED and request.form.get("Direction", "inbound") == "inbound":
@@ -419,4 +440,14 @@ def fallback():
     return twiml(response)
 
 
-answer_errors_with(bp, fallback, "caller sent to the fallback voicemail")
+def _after_unexpected_error():
+    """A caller who has just left a message (or stayed silent at the tone) is told it is kept:
+    Twilio holds the recording and sends its status callback, and another ``<Record>`` would ask
+    them to speak again, round after round if the error repeats. Anyone else gets the fallback
+    voicemail."""
+    if request.endpoint in ("voice.recorded", "voice.no_message"):
+        return twiml(_goodbye(VoiceResponse(), None, _box(), "ticket_opened"))
+    return fallback()
+
+
+answer_errors_with(bp, _after_unexpected_error, "caller sent to the fallback voicemail or told the message is kept")
