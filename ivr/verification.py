@@ -226,23 +226,33 @@ def callback_confirm():
     return twiml(_ask_callback_pin(VoiceResponse()))
 
 
-def _ask_callback_pin(response: VoiceResponse) -> VoiceResponse:
-    action = url_for("verification.callback_pin", t=_token())
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", action=action, method="POST")
+def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
+    """The PIN question; keying nothing comes back with ``s`` (silences so far) and no Digits."""
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.callback_pin", t=_token()))
     speak(gather, "verify_callback_ask_pin")
-    response.redirect(action, method="POST")
+    response.redirect(url_for("verification.callback_pin", t=_token(), s=silences + 1), method="POST")
     return response
 
 
 @bp.post("/callback/pin")
 def callback_pin():
     """The PIN on a callback. PIN-entry locks are not applied here: they stop guessing from
-    any phone, and this call reached a number on file; wrong PINs still count towards one."""
+    any phone, and this call reached a number on file; wrong PINs still count towards one.
+    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near."""
     runtime = _runtime()
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("confirmed",))
         if refusal is not None:
             return refusal
+        if not _digits():
+            silences = _int_arg("s", SILENCES_BEFORE_CALLBACK)
+            response = VoiceResponse()
+            if silences >= SILENCES_BEFORE_CALLBACK:
+                callbacks.fail(runtime, callback, "no PIN keyed")
+                return hang_up("verify_callback_failed")
+            speak(response, "verify_no_input")
+            return twiml(_ask_callback_pin(response, silences))
         contact = callback.contact
         guard = verification.guard_for(session, contact.id)
         if pins.matches(contact.pin_hash, _digits()):

@@ -56,6 +56,27 @@ def test_a_contact_without_a_pin_confirms_with_1(stack):
     assert verification_tickets(stack)[0]["verified"]["method"] == "callback"
 
 
+
+def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no_wrong_pin(stack):
+    """Someone called back who keys nothing has not keyed a wrong PIN: no lock, no security notice."""
+    seed(stack)
+    for _ in range(2):
+        _ask_for_callback(stack, ANN)
+        placed = run_callbacks(stack)[-1]
+        answered = stack.fake.answer_call(placed["sid"]).press("1")
+        answered.wait()
+        assert answered.said == "Sorry, we did not hear anything. Please enter your portal PIN, followed by pound."
+        answered.wait()
+        assert answered.said == "We could not verify your identity on this call. Goodbye."
+        assert answered.state == "ended"
+    tickets = verification_tickets(stack)
+    assert [e["reason"] for t in tickets for e in events(t, "callback_failed")] == ["no PIN keyed"] * 2
+    assert [e for t in tickets for e in events(t, "pin_failed")] == []
+    stack.run_worker()
+    assert stack.fake.messages == []  # no "wrong portal PINs" notice to the on-call technician
+    call = reach_pin_prompt(stack, ANN).press(ANN_PIN + "#")
+    assert "You are verified" in call.said
+
 def test_spoofed_caller_id_gets_the_callback_sent_to_the_real_contact(stack):
     seed(stack)
     # Gil, of another client, spoofs Ann's number and asks for the callback.
