@@ -17,17 +17,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import get_locked, insert_now
 from core.models import Ticket, TimelineEvent
-from dispatch import delivery, rotation, sms_text, timers
+from dispatch import delivery, outbox, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page
 from dispatch.timeline import add_event
 
 log = logging.getLogger(__name__)
 ALL_AT_ONCE_GAP_MINUTES = 5
+NOTIFY_JOB = "dispatch.jobs.notify_others"
 
 
 def round_minutes(config) -> int:
@@ -190,6 +191,7 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
 
     Returns (outcome, name): ``done``; ``taken`` with who acknowledged it first;
     ``resolved`` when it already was; ``missing`` when there is no such ticket.
+    The notice to the others goes through the outbox, so Redis being away delays it, never loses it.
     """
     now = runtime.now()
     with runtime.store.transaction() as session:
@@ -205,7 +207,13 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
         escalation = session.get(Escalation, ticket_id)
         if escalation is not None and escalation.finished_at is None:
             escalation.finished_at, escalation.outcome = now, status
-    timers.now(runtime, "notify_others", ticket_id, status, staff_id, job_id=f"notify-{status}-{ticket_id}")
+        # Each time an ESC reopened the ticket, a new ACK or RES is news to everyone paged again.
+        reopened = session.scalar(select(func.count()).select_from(TimelineEvent).where(
+            TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "reopened"))
+        key = f"notify-{status}-{ticket_id}" + (f"-{reopened}" if reopened else "")
+        args = [ticket_id, status, staff_id] + ([reopened] if reopened else [])
+        outbox.add(session, NOTIFY_JOB, args, key=key, queue=timers.QUEUE, now=now, claimed=True)
+    outbox.enqueue(runtime, key, NOTIFY_JOB, args, queue=timers.QUEUE)
     return "done", None
 
 
@@ -218,8 +226,12 @@ def acknowledged_by(session, config, ticket_id: int) -> str | None:
     return person.name if person else None
 
 
-def notify_others(runtime, ticket_id: int, status: str, staff_id: str) -> None:
-    """Tell everyone else who was paged about the ticket that ``staff_id`` took (or resolved) it."""
+def notify_others(runtime, ticket_id: int, status: str, staff_id: str, reopened: int = 0) -> None:
+    """Tell everyone else who was paged about the ticket that ``staff_id`` took (or resolved) it,
+    once per person for each time the ticket was ``reopened`` (by ESC) before.
+
+    Paged means a message may have reached them: a page sent, being sent, or waiting to be tried
+    again after an attempt with no answer (Twilio may have delivered it), not one that failed."""
     config = runtime.config
     now = runtime.now()
     name = config.staff[staff_id].name if staff_id in config.staff else staff_id
@@ -227,12 +239,13 @@ def notify_others(runtime, ticket_id: int, status: str, staff_id: str) -> None:
     with runtime.store.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         paged = session.scalars(select(Page.staff_id).where(
-            Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")), Page.state == "sent").distinct()).all()
+            Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")), Page.attempts > 0,
+            Page.state != "failed").distinct()).all()
         body = sms_text.notice_body(status, ticket, config.ticket_prefix, name)
         for other in sorted(set(paged) - {staff_id}):
             if other not in config.staff:
                 continue
-            row_key = f"{status}:{other}"
+            row_key = f"{status}:{other}" + (f":{reopened}" if reopened else "")
             try:
                 with session.begin_nested():
                     exists = session.scalar(select(Page.id).where(Page.ticket_id == ticket_id, Page.key == row_key))

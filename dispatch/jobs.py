@@ -35,6 +35,6 @@ def check_delivery(page_id: int) -> None:
     delivery.check(current(), page_id)
 
 
-def notify_others(ticket_id: int, status: str, staff_id: str) -> None:
+def notify_others(ticket_id: int, status: str, staff_id: str, reopened: int = 0) -> None:
     """Tell the others who were paged that ``staff_id`` acknowledged or resolved the ticket."""
-    escalation.notify_others(current(), ticket_id, status, staff_id)
+    escalation.notify_others(current(), ticket_id, status, staff_id, reopened)

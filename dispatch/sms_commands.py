@@ -1,7 +1,8 @@
 """Technicians' SMS replies: ACK, RES, ESC, CALL, WHO, HELP, with or without a ticket number.
 
 ``handle`` does only quick database work and returns the reply to put in the TwiML;
-sending to other people (who took it, the next step, the CALL bridge) is queued.
+sending to other people (who took it, the next step, the CALL bridge) is queued, through the
+outbox: with Redis away it waits for Redis, and is never lost after the reply promised it.
 Twilio's own keywords (STOP, START, ...) get no answer from us: Twilio handles them.
 A state-changing reply (ACK, RES, ESC, CALL) acts once per MessageSid: Twilio delivering
 the same message again gets the first delivery's answer and changes nothing.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 
 import redis
@@ -20,7 +22,7 @@ import voice_prompts
 from core import phones
 from core.db import get_locked
 from core.models import Ticket
-from dispatch import escalation, rotation, sms_text, timers
+from dispatch import escalation, outbox, rotation, sms_text, timers
 from dispatch.paging_models import Escalation, Page, SmsReply
 from dispatch.ticket_numbers import format_number, parse_number
 from dispatch.timeline import add_event
@@ -32,6 +34,8 @@ COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
 CARRIER_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
                     "START", "YES", "UNSTOP", "INFO"}
 HELP_REPLIES_PER_HOUR = 3
+ESCALATE_JOB = "dispatch.jobs.escalate_now"
+SEND_JOB = "dispatch.jobs.send_page"
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _resolve(runtime, staff, ticket, _sid) -> str:
     return _say("sms_reply_already_resolved" if outcome == "resolved" else "sms_reply_res", number=number)
 
 
-def _escalate(runtime, staff, ticket, _sid) -> str:
+def _escalate(runtime, staff, ticket, message_sid) -> str:
     """Page the next step now; a ticket this person had acknowledged goes back to ``new`` first."""
     number = format_number(runtime.config.ticket_prefix, ticket.id)
     now = runtime.now()
@@ -169,8 +173,11 @@ def _escalate(runtime, staff, ticket, _sid) -> str:
         if row.status == "acknowledged":
             row.status = "new"
             add_event(row, "reopened", now, by=staff.id, via="sms")
-    timers.now(runtime, "escalate_now", ticket.id, position, f"ESC from {staff.id}",
-               job_id=f"escalate-{ticket.id}-{position}-now")
+        # One job per ESC message; two for one position run it once (escalation.advance decides).
+        key = f"escalate-{ticket.id}-{position}-esc-{message_sid or uuid.uuid4().hex}"
+        args = [ticket.id, position, f"ESC from {staff.id}"]
+        outbox.add(session, ESCALATE_JOB, args, key=key, queue=timers.QUEUE, now=now, claimed=True)
+    outbox.enqueue(runtime, key, ESCALATE_JOB, args, queue=timers.QUEUE)
     return _say("sms_reply_esc", number=number)
 
 
@@ -190,10 +197,12 @@ def _call(runtime, staff, ticket, message_sid) -> str:
                 session.flush()
                 page_id = row.id
                 add_event(session.get(Ticket, ticket.id), "callback_requested", runtime.now(), by=staff.id)
+                outbox.add(session, SEND_JOB, [page_id], key=f"send-page-{page_id}", queue=timers.QUEUE,
+                           now=runtime.now(), claimed=True, new=True)
     except IntegrityError:
         page_id = None  # the same message delivered twice: the first delivery rings
     if page_id is not None:
-        timers.now(runtime, "send_page", page_id, job_id=f"send-page-{page_id}")
+        outbox.enqueue(runtime, f"send-page-{page_id}", SEND_JOB, [page_id], queue=timers.QUEUE)
     return _say("sms_reply_call", number=number)
 
 

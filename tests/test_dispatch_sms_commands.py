@@ -132,6 +132,74 @@ def test_esc_long_after_an_ack_pages_one_step_then_the_policy_goes_on_from_there
     advance(paging, minutes=1)
     assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
 
+
+def test_after_a_reopen_a_new_ack_is_news_to_everyone_paged(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    deliver_all(paging)
+    advance(paging, minutes=10)  # the voice call to the primary, the SMS to the secondary
+    deliver_all(paging)
+    text(paging, people["secondary"], "ACK")
+    settle(paging)
+    text(paging, people["secondary"], "ESC")  # the secondary hands it back: the managers are paged
+    settle(paging)
+    deliver_all(paging)
+    text(paging, people["manager"], "ACK")
+    settle(paging)
+    manager = paging.api("/api/oncall").get_json()["managers"][0]["name"]
+    secondary = paging.api("/api/oncall").get_json()["secondary"]["name"]
+    notices = [(m["to"], m["body"]) for m in paging.fake.messages if "was taken by" in m["body"]]
+    assert notices == [(people["primary"], f"CS-000001 was taken by {secondary}. Nothing to do."),
+                       (people["primary"], f"CS-000001 was taken by {manager}. Nothing to do."),
+                       (people["secondary"], f"CS-000001 was taken by {manager}. Nothing to do.")]
+
+
+def test_someone_whose_page_may_have_reached_them_is_told_who_took_it(paging):
+    """The secondary's SMS was created at Twilio but its answer was lost, and the primary ACKs before
+    the retry: the secondary has the page on their phone, so they get the notice too."""
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    settle(paging)
+    deliver_all(paging)
+    advance(paging, minutes=5)  # the voice call to the primary
+    paging.fake.fail_next("accept_then_drop")
+    advance(paging, minutes=5)  # the secondary's SMS: created, no answer
+    assert [m["to"] for m in paging.fake.messages] == [people["primary"], people["secondary"]]
+    text(paging, people["primary"], "ACK")
+    settle(paging)
+    primary = paging.api("/api/oncall").get_json()["primary"]["name"]
+    assert (paging.fake.messages[-1]["to"], paging.fake.messages[-1]["body"]) == (
+        people["secondary"], f"CS-000001 was taken by {primary}. Nothing to do.")
+
+
+def test_esc_and_call_sent_while_redis_is_away_happen_once_it_is_back(tmp_path, database_url):
+    from dispatch import outbox
+    from tests.dispatch_support import paging_stack
+    from tests.support import RedisServer
+
+    redis_server = RedisServer(tmp_path / "redis").start()
+    stack = paging_stack(tmp_path, redis_server.url, database_url)
+    stack.at(2026, 11, 24, 3, 0)
+    try:
+        people = on_call(stack)
+        emergency_voicemail(stack)
+        settle(stack)
+        deliver_all(stack)
+        redis_server.stop()
+        assert text(stack, people["primary"], "CALL 1")[0].startswith("Calling you now")
+        assert text(stack, people["primary"], "ESC 1") == ["CS-000001: paging the next on-call step now."]
+        redis_server.start()  # the same port
+        assert outbox.flush(stack.runtime) == 2  # what the worker's housekeeping does every 2 s
+        settle(stack)
+        bridge, voice_step = stack.fake.calls
+        assert bridge["to"] == voice_step["to"] == people["primary"]
+        assert "/voice/bridge?" in bridge["url"] and "/voice/page?" in voice_step["url"]
+    finally:
+        redis_server.stop()
+        stack.fake.stop()
+        stack.runtime.store.dispose()
+
 def test_call_bridges_the_technician_to_the_caller_from_the_support_number(paging):
     people = on_call(paging)
     emergency_voicemail(paging)
