@@ -224,15 +224,16 @@ def _voicemail(response: VoiceResponse, box: str) -> VoiceResponse:
 
 def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
     """The ``<Record>`` of every box, then what a caller who said nothing hears."""
+    # Twilio's recording status and transcription callbacks carry no From, and either may come
+    # before the action: the caller travels in their (signed) URLs, or a ticket that one of them
+    # creates would say "number withheld".
+    caller = (request.form.get("From") or "")[:64] or None
     response.record(
         max_length=max_seconds, play_beep=True, finish_on_key="#", timeout=8, trim="trim-silence",
         action=url_for("voice.recorded", box=box), method="POST",
-        # Twilio's recording status callback has no From, and it may come before the action:
-        # the caller travels in its (signed) URL, or that ticket would say "number withheld".
-        recording_status_callback=url_for("voice.recording_status", box=box,
-                                          caller=(request.form.get("From") or "")[:64] or None),
+        recording_status_callback=url_for("voice.recording_status", box=box, caller=caller),
         recording_status_callback_method="POST", recording_status_callback_event="completed absent failed",
-        transcribe=True, transcribe_callback=url_for("voice.transcription", box=box),
+        transcribe=True, transcribe_callback=url_for("voice.transcription", box=box, caller=caller),
     )
     speak(response, "no_message_heard")
     response.redirect(url_for("voice.no_message", box=box), method="POST")

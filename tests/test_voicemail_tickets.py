@@ -98,6 +98,20 @@ def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
     assert stack.ticket("1")["caller"] == CLIENT_PHONE and len(stack.tickets()) == 1
 
 
+
+def test_transcription_first_without_from_keeps_the_callers_number(stack):
+    """Nor does the transcription callback carry a From: when it comes first (the action lost, the
+    recording status still in the spool), the ticket it creates must still name the caller."""
+    call = _emergency_call(stack)
+    record = call._expect("record")
+    transcription = {"AccountSid": ACCOUNT_SID, "CallSid": call.call_sid, "RecordingSid": "RE" + "3" * 32,
+                     "RecordingUrl": "https://api.twilio.com/rec/RE3", "TranscriptionSid": "TR" + "3" * 32,
+                     "TranscriptionText": "Email is down for everyone", "TranscriptionStatus": "completed"}
+    assert stack.hooks.post(record.get("transcribeCallback"), transcription)[0] == 200
+    [ticket] = stack.tickets()
+    assert (ticket["caller"], ticket["transcript"]) == (CLIENT_PHONE, "Email is down for everyone")
+
+
 def test_late_transcript_is_added_to_the_existing_ticket(stack):
     call = _emergency_call(stack)
     call.leave_message(seconds=25, transcript="Email is down for everyone")
