@@ -348,4 +348,17 @@ def callback_status():
     return empty()
 
 
-answer_errors_with(bp, lambda: hang_up("verify_error"), "the verification call ends politely")
+INBOUND_STEPS = ("verification.start", "verification.number", "verification.pin")
+
+
+def _after_unexpected_error():
+    """A caller of ours (menu option 2) goes back to the main menu, where the desk and the
+    voicemail still work; the person on a dual callback, which is our call, is told goodbye."""
+    if request.endpoint in INBOUND_STEPS:
+        response = VoiceResponse()
+        speak(response, "verify_unavailable")
+        return twiml(main_menu(response))
+    return hang_up("verify_error")
+
+
+answer_errors_with(bp, _after_unexpected_error, "the caller is sent back to the menu, or a callback ends politely")

@@ -32,6 +32,10 @@ PROMPTS = {
         "to the number we have on file."
     ),
     "verify_back_to_menu": "If you are done, you can hang up now. Otherwise, here is the main menu again.",
+    "verify_unavailable": (
+        "Sorry, we cannot complete the verification right now. Please try again later. "
+        "Here is the main menu again."
+    ),
     "verify_error": "Sorry, we could not complete the verification. Please call us again. Goodbye.",
     # -- the dual callback -------------------------------------------------------------------
     "verify_callback_greeting": (

@@ -1,6 +1,6 @@
-"""When the app cannot keep what Twilio sends, Twilio keeps it: a callback nobody listens to is
-answered 503, which Twilio retries, and a caller who has left a message is told it is kept (Twilio
-holds the recording) instead of being asked to record it again.
+"""The database unreachable (and the spool's disk failing too): no caller is stuck or asked to
+record again, and what Twilio sends that nothing could keep is answered 503, which Twilio
+retries, so Twilio keeps it until the app can.
 
 The database is made unreachable at once (its folder becomes a plain file), so these run on SQLite
 only: what is tested is the web app's answer, not the database's behaviour."""
@@ -13,7 +13,7 @@ from dispatch import spool
 from dispatch.verification_models import Disclosure
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
 from tests.test_verification_secret import SECRET, _post_secret, _readings, _verified_callback
-from tests.verification_helpers import BEN, seed
+from tests.verification_helpers import ANN, BEN, seed
 
 
 @pytest.fixture
@@ -100,3 +100,14 @@ def test_a_dual_callback_ending_while_the_database_is_away_erases_the_secret_on_
     with night.runtime.store.reading() as session:
         assert session.get(Disclosure, disclosure).ciphertext is None
     assert SECRET not in night.api(f"/api/disclosures/{disclosure}").get_data(as_text=True)
+
+
+def test_option_2_with_the_database_away_goes_back_to_the_menu_where_the_voicemail_works(night):
+    call = night.call(from_=ANN)
+    with database_away(night):
+        call.press("2")
+        assert call.said.startswith("Sorry, we cannot complete the verification right now.")
+        assert call.state == "gather" and "For support, press 1" in call.said
+        call.press("501")
+        call.leave_message(seconds=12, transcript="Locked out of the portal and the server is down")
+        assert "Your message has been saved" in call.said
