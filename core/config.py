@@ -177,7 +177,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     oncall = raw.get("oncall", {})
     rotation = tuple(v.staff_ids(oncall.get("rotation", []), "oncall.rotation", staff))
     v.expect(bool(rotation), "oncall.rotation", "needs at least one staff id")
-    managers = tuple(v.staff_ids(oncall.get("managers", []), "oncall.managers", staff))
+    managers = tuple(v.staff_ids(oncall.get("managers", []), "oncall.managers", staff, once=True))
     handoff_weekday, handoff_time = v.handoff(oncall.get("handoff", "mon 09:00"), "oncall.handoff")
     steps_raw = oncall.get("escalation", [])
     v.expect(isinstance(steps_raw, list) and bool(steps_raw), "oncall.escalation",
@@ -297,11 +297,13 @@ class _Validator:
                 self.fail(key, f"{item!r} is not a date like 2026-12-25")
         return days
 
-    def staff_ids(self, value, key: str, staff: dict) -> list[str]:
+    def staff_ids(self, value, key: str, staff: dict, once: bool = False) -> list[str]:
+        """A list of staff ids; with ``once``, each at most once (a rotation may list a person twice)."""
         self.expect(isinstance(value, list), key, "must be a list of staff ids")
-        for item in value:
+        for i, item in enumerate(value):
             self.expect(isinstance(item, str) and item in staff, key,
                         f"{item!r} is not a staff id defined in [[staff]]")
+            self.expect(not once or item not in value[:i], key, f"{item!r} is listed twice")
         return value
 
     def handoff(self, value, key: str) -> tuple[int, time]:

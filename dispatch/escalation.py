@@ -81,6 +81,7 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
     the next one); schedule the rest. ``begin`` starts the policy if it has not started."""
     config = runtime.config
     last = final_position(config)
+    clashes = 0
     while True:
         now = runtime.now()
         try:
@@ -121,7 +122,10 @@ def advance(runtime, ticket_id: int, force_position: int | None = None, reason: 
                 if position == last:
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
-            continue  # another worker began the same policy at the same moment: read its row
+            clashes += 1  # another worker began the same policy at the same moment: read its row
+            if clashes > 3:  # not that, then, but a row this step can never insert: fail the job, loudly
+                raise
+            continue
         # The pages first, then their timers: a page is what someone waits for. A worker dying in
         # between loses no step: its pages are taken over and an overdue step is swept
         # (dispatch.recovery).

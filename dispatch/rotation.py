@@ -51,12 +51,16 @@ def next_handoff(config: Config, at: datetime) -> datetime:
     return _handoff_at(config, day + timedelta(days=7))
 
 
-def scheduled_primary(config: Config, at: datetime) -> str:
-    """The rotation's primary for the week containing ``at``, ignoring overrides."""
+def _turn(config: Config, at: datetime) -> int:
+    """The rotation's place for the week containing ``at`` (a name may stand in it more than once)."""
     week_start = last_handoff(config, at).astimezone(config.timezone).date()
     anchor = ANCHOR + timedelta(days=(config.handoff_weekday - ANCHOR.weekday()) % 7)
-    weeks = (week_start - anchor).days // 7
-    return config.rotation[weeks % len(config.rotation)]
+    return ((week_start - anchor).days // 7) % len(config.rotation)
+
+
+def scheduled_primary(config: Config, at: datetime) -> str:
+    """The rotation's primary for the week containing ``at``, ignoring overrides."""
+    return config.rotation[_turn(config, at)]
 
 
 def overrides_near(session, at: datetime) -> list[OncallOverride]:
@@ -72,20 +76,38 @@ def on_call(config: Config, overrides: list[OncallOverride], at: datetime) -> On
     override makes that person primary, the displaced scheduled primary is secondary.
     """
     at = at.astimezone(timezone.utc)
-    scheduled = scheduled_primary(config, at)
-    active = [o for o in overrides if o.starts_at <= at < o.ends_at and o.staff_id in config.staff]
-    primary = active[-1].staff_id if active else scheduled
-    rotation = config.rotation
-    following = rotation[(rotation.index(scheduled) + 1) % len(rotation)]
-    secondary = following if following != primary else scheduled
-    if secondary == primary:
-        secondary = None
-    boundaries = [next_handoff(config, at)]
-    boundaries += [moment for o in overrides for moment in (o.starts_at, o.ends_at) if moment > at]
+    primary, secondary, overridden = _pair(config, overrides, at)
     return OnCall(primary=config.staff[primary],
                   secondary=config.staff[secondary] if secondary else None,
                   managers=tuple(config.staff[m] for m in config.managers),
-                  until=min(boundaries).astimezone(config.timezone), override=bool(active))
+                  until=_next_change(config, overrides, at, (primary, secondary)).astimezone(config.timezone),
+                  override=overridden)
+
+
+def _pair(config: Config, overrides: list[OncallOverride], at: datetime) -> tuple[str, str | None, bool]:
+    """(primary, secondary, whether an override decides the primary) at ``at`` (UTC)."""
+    turn = _turn(config, at)
+    scheduled = config.rotation[turn]
+    active = [o for o in overrides if o.starts_at <= at < o.ends_at and o.staff_id in config.staff]
+    primary = active[-1].staff_id if active else scheduled
+    following = config.rotation[(turn + 1) % len(config.rotation)]
+    secondary = following if following != primary else scheduled
+    return primary, (secondary if secondary != primary else None), bool(active)
+
+
+def _next_change(config: Config, overrides: list[OncallOverride], at: datetime, now: tuple) -> datetime:
+    """The first handoff or override boundary after ``at`` where primary or secondary change (an
+    override hidden behind a newer one changes nothing when it starts or ends); the next handoff
+    if none does."""
+    handoff = next_handoff(config, at)
+    moments = {moment for o in overrides for moment in (o.starts_at, o.ends_at) if moment > at} | {handoff}
+    while handoff < max(moments):  # the handoffs up to the last boundary, where the answer may change too
+        handoff = next_handoff(config, handoff)
+        moments.add(handoff)
+    for moment in sorted(moments):
+        if _pair(config, overrides, moment)[:2] != now:
+            return moment
+    return next_handoff(config, at)
 
 
 def who(runtime, at: datetime | None = None) -> OnCall:

@@ -33,6 +33,7 @@ def test_the_shipped_example_is_valid():
     ({"menu": {"emergency_extension": "5x1"}}, "menu.emergency_extension"),
     ({"oncall": {"rotation": ["alice", "zed"]}}, "oncall.rotation"),
     ({"oncall": {"managers": ["nobody"]}}, "oncall.managers"),
+    ({"oncall": {"managers": ["dave", "dave"]}}, "oncall.managers"),  # would page dave twice a step
     ({"oncall": {"handoff": "someday 9"}}, "oncall.handoff"),
     ({"greeting": {"text": "hi"}}, "greeting"),
 ])

@@ -96,6 +96,20 @@ def test_the_newest_overlapping_override_wins():
     assert rotation.on_call(CONFIG, [first, second], ny(2026, 11, 24, 3, 0)).primary.id == "dave"
     assert rotation.on_call(CONFIG, [first, second], ny(2026, 11, 24, 5, 0)).primary.id == "carol"
 
+    # "until" is when the answer changes: not when the hidden override begins or ends.
+    newer = override("dave", ny(2026, 11, 24, 17, 0), ny(2026, 11, 25, 9, 0), id_=3)
+    older = override("carol", ny(2026, 11, 24, 18, 0), ny(2026, 11, 25, 8, 0), id_=2)
+    assert rotation.on_call(CONFIG, [older, newer], ny(2026, 11, 24, 17, 30)).until == ny(2026, 11, 25, 9, 0)
+
+
+def test_a_person_twice_in_the_rotation_is_followed_by_whoever_comes_next_that_week():
+    config = parse_config(config_with(oncall={"rotation": ["alice", "bob", "alice", "carol"]}))
+    weeks = [rotation.on_call(config, [], ny(2026, 11, 24, 3, 0) + timedelta(weeks=n)) for n in range(4)]
+    pairs = [(w.primary.id, w.secondary.id) for w in weeks]
+    start = pairs.index(("carol", "alice"))
+    assert (pairs * 2)[start:start + 4] == [("carol", "alice"), ("alice", "bob"), ("bob", "alice"),
+                                            ("alice", "carol")]
+
 
 def test_one_person_rotation_has_no_secondary():
     config = parse_config(config_with(oncall={"rotation": ["alice"]}))
