@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import voice_prompts
@@ -34,6 +34,7 @@ COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
 CARRIER_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
                     "START", "YES", "UNSTOP", "INFO"}
 HELP_REPLIES_PER_HOUR = 3
+QUOTES = "'\"\u2018\u2019\u201c\u201d"  # straight and curly: phones type the curly ones
 ESCALATE_JOB = "dispatch.jobs.escalate_now"
 SEND_JOB = "dispatch.jobs.send_page"
 
@@ -46,8 +47,8 @@ class Command:
 
 def parse(body: str, prefix: str) -> Command | str | None:
     """A ``Command``; "carrier" for Twilio's keywords; None for anything else."""
-    text = (body or "").strip().strip("'\"").rstrip(".!").strip()
-    match = re.fullmatch(r"([A-Za-z]+)\s*#?\s*(.*)", text, re.DOTALL)
+    text = (body or "").strip().strip(QUOTES).rstrip(".!?").strip().strip(QUOTES)
+    match = re.fullmatch(r"([A-Za-z]+)[\s,:;#-]*(.*)", text, re.DOTALL)
     if not match:
         return None
     word, rest = match.group(1).upper(), match.group(2).strip()
@@ -78,7 +79,7 @@ def handle(runtime, staff, body: str, message_sid: str) -> str | None:
         return _say("sms_reply_help")
     if command.word == "WHO":
         return _who(runtime)
-    ticket_id = command.ticket_id or _newest_open_page(runtime, staff.id)
+    ticket_id = command.ticket_id or _newest_open_page(runtime, staff.id, unacknowledged_first=command.word == "ACK")
     if ticket_id is None:
         return _say("sms_reply_no_page")
     number = format_number(config.ticket_prefix, ticket_id)
@@ -216,11 +217,16 @@ def _who(runtime) -> str:
                 until=f"{until:%a %b} {until.day} {until:%H:%M}")
 
 
-def _newest_open_page(runtime, staff_id: str) -> int | None:
-    with runtime.store.transaction() as session:
+def _newest_open_page(runtime, staff_id: str, unacknowledged_first: bool = False) -> int | None:
+    """The ticket of the newest page to ``staff_id`` not resolved yet; for a bare ACK, the newest
+    still unacknowledged first (a second ACK takes the next open ticket, not the same one again)."""
+    order = [Page.id.desc()]
+    if unacknowledged_first:
+        order.insert(0, case((Ticket.status == "new", 0), else_=1))
+    with runtime.store.reading() as session:
         return session.scalar(select(Page.ticket_id).join(Ticket, Ticket.id == Page.ticket_id).where(
             Page.staff_id == staff_id, Page.kind.in_(("page", "final")), Ticket.status != "resolved")
-            .order_by(Page.id.desc()).limit(1))
+            .order_by(*order).limit(1))
 
 
 def _forget_help(runtime, staff) -> None:

@@ -27,6 +27,8 @@ def text(stack, from_, body) -> list[str]:
     ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
     ("who", Command("WHO", None)), ("HELP", Command("HELP", None)),
     ("STOP", "carrier"), ("start", "carrier"), ("ack please", None), ("ok", None), ("", None), ("123", None),
+    ("\u201cACK\u201d", Command("ACK", None)), ("ACK 12?", Command("ACK", 12)), ("ACK, 12", Command("ACK", 12)),
+    ("ACK-12", Command("ACK", 12)), ("Ack: cs-000012", Command("ACK", 12)), ("who?", Command("WHO", None)),
 ])
 def test_parse(body, expected):
     assert parse(body, "CS") == expected
@@ -72,6 +74,17 @@ def test_res_resolves_and_a_number_picks_the_ticket(paging):
     assert text(paging, people["primary"], "res 1") == ["CS-000001 is already resolved."]
     assert text(paging, people["primary"], "ACK 99") == ["There is no ticket CS-000099."]
 
+
+
+def test_a_second_bare_ack_takes_the_next_open_ticket(paging):
+    people = on_call(paging)
+    emergency_voicemail(paging)
+    emergency_voicemail(paging, from_="+12705550177")
+    settle(paging)
+    assert text(paging, people["primary"], "ACK")[0].startswith("CS-000002 is yours.")
+    assert text(paging, people["primary"], "ACK")[0].startswith("CS-000001 is yours.")
+    assert [paging.ticket(n)["status"] for n in ("CS-000001", "CS-000002")] == ["acknowledged"] * 2
+    assert text(paging, people["primary"], "ACK")[0].startswith("CS-000002 is yours.")  # nothing new: the newest
 
 def test_a_ticket_resolved_before_its_first_page_left_pages_nobody(paging):
     people = on_call(paging)
