@@ -7,7 +7,8 @@ may call the carrier, so duplicate jobs and concurrent workers cannot send twice
 
 Errors, per ``DeliveryError``:
 - permanent (invalid number, recipient opted out): never retried; the ticket's
-  timeline says why and the escalation moves on at once;
+  timeline says why and the escalation moves on at once (once no page of the step can
+  still reach anyone: one manager's failure does not skip the others);
 - transient with an answer (429, 5xx: Twilio created nothing): retried with backoff;
 - no answer at all (time-out, dropped connection): the message may exist, so before
   sending again the retry lists the messages sent to that number and adopts one with
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from core.db import get_locked
 from core.models import Ticket
@@ -158,7 +159,16 @@ def _failed_attempt(runtime, page: Page, exc: DeliveryError, now) -> None:
 
 
 def escalate_after(runtime, page: Page, reason: str) -> None:
-    """The step ``page`` belongs to reached nobody through this page: run the next step now."""
+    """``page`` reached nobody: run the next step now, unless another page of its step (the
+    managers, say) may still reach someone. Each page that fails commits before it looks, so the
+    last of a step's pages to fail always sees the others failed."""
+    with runtime.store.reading() as session:
+        others_alive = session.scalar(select(Page.id).where(
+            Page.ticket_id == page.ticket_id, Page.kind == "page", Page.position == page.position,
+            Page.id != page.id, Page.state.in_(("claimed", "sending", "sent")), Page.answered_by.is_(None),
+            or_(Page.delivery.is_(None), Page.delivery.not_in(NOT_REACHED))).limit(1))
+    if others_alive is not None:
+        return
     timers.now(runtime, "escalate_now", page.ticket_id, page.position + 1, f"{page.staff_id}: {reason}",
                job_id=f"escalate-{page.ticket_id}-{page.position + 1}-now")
 

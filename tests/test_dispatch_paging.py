@@ -234,6 +234,28 @@ def test_a_step_with_nobody_to_notify_moves_on_at_once(tmp_path, redis_url, data
     stack.fake.stop()
 
 
+
+@pytest.mark.parametrize("failures, early", [(1, False), (2, True)])
+def test_a_step_of_several_people_moves_on_early_only_once_it_reached_none_of_them(
+        tmp_path, redis_url, database_url, failures, early):
+    erin = {"id": "erin", "name": "Erin Eng", "mobile": "+12705550115", "role": "manager"}
+    steps = [{"notify": "managers", "channel": "sms", "after_minutes": 0},
+             {"notify": "primary", "channel": "sms", "after_minutes": 10}]
+    config = config_with(oncall={"managers": ["dave", "erin"], "escalation": steps, "repeat": 0})
+    config["staff"].append(erin)
+    stack = paging_stack(tmp_path, redis_url, database_url, config=config)
+    stack.at(2026, 11, 24, 3, 0)
+    primary = on_call(stack)["primary"]
+    stack.fake.fail_next(*[("error", 400, 21610)] * failures)  # opted out (STOP): permanent
+    emergency_voicemail(stack)
+    settle(stack)
+    sent = [m["to"] for m in stack.fake.messages]
+    assert sent == ([primary] if early else [erin["mobile"]])
+    if not early:
+        advance(stack, minutes=10)  # the primary at the step's own time
+        assert [m["to"] for m in stack.fake.messages] == [erin["mobile"], primary]
+    stack.fake.stop()
+
 def test_a_first_step_after_a_delay_waits_for_its_time(tmp_path, redis_url, database_url):
     steps = [{"notify": "primary", "channel": "sms", "after_minutes": 2},
              {"notify": "managers", "channel": "sms", "after_minutes": 10}]
