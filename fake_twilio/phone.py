@@ -156,6 +156,27 @@ class PhoneCall:
         self._continue()
         return self
 
+    def desk_picks_up(self, press: str | None = "1", index: int = 0) -> str:
+        """A dialled number answers. With a ``<Number url>`` (call screening), Twilio runs that TwiML
+        on the answering leg, a child call whose requests name its parent: the person (or the desk
+        phone's own voicemail, ``press=None``) hears it and keys ``press`` at its ``<Gather>``.
+        Returns what the answering leg heard; ``dial_result`` then ends the ``<Dial>``."""
+        number = [n for n in self._expect("dial") if n.tag == "Number"][index]
+        if not number.get("url"):
+            return ""
+        leg = {**self._base(), "CallSid": new_sid("CA"), "ParentCallSid": self.call_sid, "From": self.from_,
+               "To": (number.text or "").strip(), "Direction": "outbound-dial"}
+        status, body = self.hooks.post(number.get("url"), leg, relative_to=self._url)
+        if status != 200:
+            raise CallError(f"the screening TwiML answered HTTP {status}: {body[:300]}")
+        root = ET.fromstring(body)
+        heard = " ".join((say.text or "").strip() for say in root.iter("Say"))
+        gather = root.find("Gather")
+        if press is not None and gather is not None and gather.get("action"):
+            screening_url = self.hooks.absolute(number.get("url"), self._url)
+            self.hooks.post(gather.get("action"), {**leg, "Digits": press}, relative_to=screening_url)
+        return heard
+
     def dial_result(self, status: str = "no-answer", duration: int = 0) -> "PhoneCall":
         dial = self._expect("dial")
         self._mark = len(self.heard)

@@ -141,8 +141,8 @@ def _ring_desk(response: VoiceResponse, box: str) -> VoiceResponse:
     speak(response, "connecting_desk")
     dial = response.dial(timeout=config.ring_seconds, action=url_for("voice.desk_result", box=box), method="POST")
     for number in config.desk_numbers:
-        if config.screen_calls:
-            dial.number(number, url=url_for("voice.desk_screen"), method="POST")
+        if config.screen_calls:  # the caller's CallSid rides along, for desk_accept to mark
+            dial.number(number, url=url_for("voice.desk_screen", call=_call_sid()), method="POST")
         else:
             dial.number(number)
     return response
@@ -178,26 +178,57 @@ def desk_screen():
     """Played to the technician who picks up, so a desk phone's own voicemail cannot 'answer'."""
     caller = phones.normalise(request.form.get("From"), _runtime().config.region)
     response = VoiceResponse()
-    gather = response.gather(input="dtmf", num_digits=1, timeout=6, action=url_for("voice.desk_accept"),
-                             method="POST")
+    gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                             action=url_for("voice.desk_accept", call=_screened_call() or None))
     speak(gather, "desk_screen", caller=speech.spell(caller) if caller else say("desk_screen_unknown_caller"))
     response.hangup()
     return twiml(response)
 
 
+def _screened_call() -> str:
+    """The caller's CallSid, on the desk leg's screening requests (see ``_ring_desk``)."""
+    return (request.args.get("call") or "")[:64]
+
+
 @bp.post("/desk-accept")
 def desk_accept():
+    """A person at the desk pressed 1: note it for ``desk_result``, and drop the caller's box
+    hint, since a person has the call (or their hang-up would open a missed-call ticket, and from
+    501 a page)."""
     response = VoiceResponse()
     if request.form.get("Digits") != "1":
         response.hangup()
+    elif caller_call := _screened_call():
+        try:
+            with _runtime().redis.pipeline() as pipe:
+                pipe.set(f"call:{caller_call}:desk", "accepted", ex=CALL_HINT_TTL_SECONDS)
+                pipe.delete(f"call:{caller_call}:box")
+                pipe.execute()
+        except (redis.RedisError, OSError):
+            log.warning("Redis unavailable: the desk's acceptance of call %s is not noted", caller_call)
     return twiml(response)  # an empty document bridges the two calls
+
+
+def _desk_took_it() -> bool:
+    """Whether a person took the call. With screening, a completed dial may be a desk phone's own
+    voicemail that answered and was never connected: only a press of 1 (``desk_accept``) says a
+    person did. Without screening, or with Redis away, the dial's status is all there is."""
+    runtime = _runtime()
+    if request.form.get("DialCallStatus") not in ("completed", "answered"):
+        return False
+    if not runtime.config.screen_calls:
+        return True
+    try:
+        return runtime.redis.get(f"call:{_call_sid()}:desk") is not None
+    except (redis.RedisError, OSError):
+        return True
 
 
 @bp.post("/desk-result")
 def desk_result():
     box = _box()
     response = VoiceResponse()
-    if request.form.get("DialCallStatus") in ("completed", "answered"):
+    if _desk_took_it():
         _forget_box()
         return hang_up(response=response)
     speak(response, "desk_unavailable")

@@ -41,9 +41,35 @@ def test_support_in_business_hours_rings_the_desk_with_the_callers_id(stack):
 def test_desk_answers_and_the_call_ends_without_a_ticket(stack):
     call = stack.call()
     call.press("1")
+    assert call.desk_picks_up(press="1") == "Support call from 1, 2, 7, 0, 5, 5, 5, 0, 1, 9, 9. Press 1 to accept."
     call.dial_result("completed", duration=120)
     assert call.state == "ended"
     assert stack.tickets() == []
+
+
+def test_a_desk_phones_own_voicemail_answering_is_not_a_person_and_the_caller_gets_ours(stack):
+    """Twilio reports the <Dial> completed when a desk phone's voicemail picked up, heard the
+    screening prompt and pressed nothing: the caller must not be hung up on in silence."""
+    call = stack.call()
+    call.press("1")
+    call.desk_picks_up(press=None)
+    call.dial_result("completed", duration=7)
+    assert "Our technicians are all busy" in call.said and call.state == "record"
+    call.leave_message(seconds=20)
+    assert "Your ticket number is C, S, 1" in call.said
+
+
+def test_an_emergency_the_desk_took_is_no_missed_call_whichever_callback_comes_first(stack):
+    """The caller hangs up after talking to the desk: Twilio's call status callback may be handled
+    before the (ignored) <Dial> action; the desk's acceptance already dropped the box hint, so no
+    missed-call ticket (a P1 page, from 501) is opened."""
+    call = stack.call()
+    call.press("501")
+    call.desk_picks_up(press="1")
+    dial_action = call._expect("dial").get("action")
+    call.hang_up()  # the status callback, first
+    assert call._post(dial_action, {"DialCallStatus": "completed", "DialCallDuration": "300"})[0] == 200
+    assert stack.tickets() == [] and stack.queued_jobs("urgent") == []
 
 
 @pytest.mark.parametrize("outcome", ["no-answer", "busy", "failed"])
