@@ -182,9 +182,17 @@ def _admit(session, steps: tuple[str, ...], fresh: bool = True, wait_while_placi
         if wait_while_placing and exc.reason == "placing" and waits < PLACING_WAITS:
             response = VoiceResponse()
             response.pause(length=2)
-            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1), method="POST")
+            # Twilio sends AnsweredBy with the call's first request only: it rides along.
+            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1,
+                                      ab=_answered_by() if request.form.get("AnsweredBy") else None),
+                              method="POST")
             return None, twiml(response)
         return None, _refuse(session, exc)
+
+
+def _answered_by() -> str:
+    """Twilio's answering-machine verdict on the callback (``human`` when it gave none)."""
+    return (request.form.get("AnsweredBy") or request.args.get("ab") or "human")[:30]
 
 
 @bp.post(callbacks.ANSWER_PATH.removeprefix("/verification"))
@@ -194,7 +202,7 @@ def callback_answer():
         callback, refusal = _admit(session, ("placed",), wait_while_placing=True)
         if refusal is not None:
             return refusal
-        answered_by = (request.form.get("AnsweredBy") or "human")[:30]
+        answered_by = _answered_by()
         if delivery.is_machine(answered_by):
             callbacks.fail(runtime, callback, f"answered by {answered_by}")
             return hang_up("verify_callback_machine", company=runtime.config.company_name)

@@ -1,6 +1,8 @@
 """The dual callback: who is called, how often, and webhooks that must not be believed."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
@@ -210,3 +212,27 @@ def test_a_callback_the_carrier_refuses_is_on_the_timeline(stack):
     assert "21211" in events(ticket, "callback_failed")[0]["reason"]
     stack.run_worker()  # the job is not retried into a second call
     assert stack.fake.calls == []
+
+
+def test_a_machine_that_answered_while_the_callback_was_being_placed_is_still_a_machine(stack):
+    """Twilio may request the callback's TwiML before the job has stored the CallSid; the app waits
+    with a <Redirect>, and Twilio's answering-machine verdict, sent with the first request only,
+    must survive the wait."""
+    from dispatch.verification_models import Callback
+
+    seed(stack)
+    _ask_for_callback(stack, ANN)
+    (placed,) = run_callbacks(stack)
+    with stack.runtime.store.transaction() as session:  # as if Twilio had outrun the job
+        callback = session.query(Callback).one()
+        callback.status, callback.call_sid = "placing", None
+    status, body = stack.hooks.post(placed["url"], _callback_params(placed, AnsweredBy="machine_start"))
+    assert status == 200 and "<Pause" in body
+    redirect = ET.fromstring(body).find("Redirect").text
+    with stack.runtime.store.transaction() as session:  # the job records the call
+        callback = session.query(Callback).one()
+        callback.status, callback.call_sid = "placed", placed["sid"]
+    params = {k: v for k, v in _callback_params(placed).items() if k != "AnsweredBy"}
+    status, body = stack.hooks.post(redirect, params, relative_to=placed["url"])
+    assert "returning your call" in body and "press 1" not in body
+    assert events(verification_tickets(stack)[0], "callback_failed")[0]["reason"] == "answered by machine_start"
