@@ -6,11 +6,13 @@ Names and defaults are those of ``shared/interface.md``; nothing else reads
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from core.config import ConfigError
 
+SECRETS = ("twilio_auth_token", "api_token", "secret_key")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
 
@@ -27,6 +29,19 @@ class Settings:
     public_base_url: str | None
     api_token: str | None
     secret_key: str | None = None  # IVR_SECRET_KEY: encrypts one-time secrets (dispatch.secrets_box)
+
+    def __repr__(self) -> str:
+        """Without the tokens, the key and the URLs' passwords: settings end up in tracebacks,
+        test reports and debugger output."""
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name in SECRETS and value is not None:
+                value = "***"
+            elif item.name in ("database_url", "redis_url") and value:
+                value = _without_password(value)
+            shown.append(f"{item.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -54,3 +69,10 @@ class Settings:
             api_token=env.get("API_TOKEN") or None,
             secret_key=env.get("IVR_SECRET_KEY") or None,
         )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))

@@ -77,3 +77,15 @@ def test_extra_parameters_twilio_adds_later_are_covered_by_the_signature(stack):
     status, body = stack.hooks.post("/voice/incoming", {**PARAMS, "StirVerstat": "TN-Validation-Passed-A",
                                                         "CallToken": "x" * 300})
     assert status == 200 and "For support" in body
+
+
+def test_settings_never_show_their_secrets():
+    """Settings end up in tracebacks and test reports (a Runtime's repr holds them)."""
+    from core.settings import Settings
+
+    settings = Settings.from_env({"TWILIO_AUTH_TOKEN": "auth-secret", "API_TOKEN": "api-secret",
+                                  "IVR_SECRET_KEY": "key-secret", "REDIS_URL": "redis://:redis-secret@h:6379/0",
+                                  "DATABASE_URL": "postgresql+psycopg://ivr:db-secret@h/ivr"})
+    shown = repr(settings)
+    assert "secret" not in shown.replace("secret_key", "")
+    assert "postgresql+psycopg://ivr:***@h/ivr" in shown and "redis://:***@h:6379/0" in shown
