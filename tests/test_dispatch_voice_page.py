@@ -50,12 +50,18 @@ def test_6_resolves(paged):
     assert paged.ticket("CS-000001")["status"] == "resolved"
 
 
-def test_silence_repeats_the_page_then_gives_up_without_acknowledging(paged):
+def test_silence_repeats_the_page_then_gives_up_and_the_next_step_goes_now(paged):
+    people = on_call(paged)
     phone = paged.fake.answer_call(paged.fake.calls[0]["sid"])
     phone.wait().wait().wait()
-    assert "not acknowledged" in phone.said and phone.state == "ended"
+    assert phone.said.endswith("The page was not acknowledged, so it goes on to the next person. Goodbye.")
+    assert phone.state == "ended"
     assert phone.heard.count("They said: The mail server is down.") == 3
     assert paged.ticket("CS-000001")["status"] == "new"
+    settle(paged)  # minute 5: the secondary's step, not at minute 10
+    assert [m["to"] for m in paged.fake.messages] == [people["primary"], people["secondary"]]
+    step = events(paged.ticket("CS-000001"), "escalation_step")[-1]
+    assert step["early_because"].endswith(": no key pressed on the call")
 
 
 @pytest.mark.parametrize("answered_by", ["machine_start", "machine_end_beep", "fax"])
