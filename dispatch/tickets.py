@@ -166,6 +166,17 @@ def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) ->
     """Fold what this callback adds into the ticket; returns the events (name, detail) it makes,
     only real changes, for the caller to note on the timeline."""
     events = []
+    if _another_recording(ticket, report.recording_sid):
+        # A second recording on the same call (a failing action sent the caller to the Fallback
+        # URL, and they spoke again): the first stays the ticket's, this one goes on the timeline.
+        if report.recording_status in (None, "completed") and not _noted(ticket, "another_recording",
+                                                                           report.recording_sid):
+            events.append(("another_recording", {"sid": report.recording_sid, "url": report.recording_url,
+                                                 "seconds": report.recording_seconds}))
+        if report.transcript_status == "completed" and report.transcript and not _noted(
+                ticket, "another_transcript", report.recording_sid):
+            events.append(("another_transcript", {"sid": report.recording_sid, "text": report.transcript[:2000]}))
+        return events
     if report.recording_sid and report.recording_status in (None, "completed"):
         seconds = report.recording_seconds
         changed = ticket.recording_sid != report.recording_sid or (
@@ -176,7 +187,8 @@ def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) ->
             ticket.recording_seconds = seconds
         if changed:
             events.append(("recording", {"seconds": ticket.recording_seconds}))
-    elif report.recording_status in ("absent", "failed") and not ticket.recording_sid:
+    elif report.recording_status in ("absent", "failed") and not ticket.recording_sid and not any(
+            e.event == "recording_" + report.recording_status for e in ticket.timeline):  # Twilio's retries
         events.append(("recording_" + report.recording_status, {}))
     has_message = ticket.recording_sid is not None and (ticket.recording_seconds or 0) >= min_seconds
     if has_message and ticket.kind == "missed_call":
@@ -188,6 +200,14 @@ def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) ->
     elif report.transcript_status == "failed" and not any(e.event == "transcript_failed" for e in ticket.timeline):
         events.append(("transcript_failed", {}))
     return events
+
+
+def _another_recording(ticket: Ticket, recording_sid: str | None) -> bool:
+    return bool(recording_sid and ticket.recording_sid and recording_sid != ticket.recording_sid)
+
+
+def _noted(ticket: Ticket, event: str, recording_sid: str) -> bool:
+    return any(e.event == event and (e.detail or {}).get("sid") == recording_sid for e in ticket.timeline)
 
 
 def find_for_caller(session, ticket_id: int, caller: str) -> Ticket | None:

@@ -156,6 +156,14 @@ class PhoneCall:
         self._continue()
         return self
 
+    def fall_back(self, url: str = "/voice/fallback", error_code: str = "11200") -> "PhoneCall":
+        """Twilio gave up on the last request (an error, or no answer within 15 s) and requests the
+        number's Voice Fallback URL for the same call, with ``ErrorCode`` and ``ErrorUrl``."""
+        failed = self._url
+        self._mark = len(self.heard)
+        self._request(url, {"ErrorCode": error_code, "ErrorUrl": failed}, relative_to=None)
+        return self
+
     def desk_picks_up(self, press: str | None = "1", index: int = 0) -> str:
         """A dialled number answers. With a ``<Number url>`` (call screening), Twilio runs that TwiML
         on the answering leg, a child call whose requests name its parent: the person (or the desk

@@ -71,8 +71,8 @@ def test_the_recording_callback_is_answered_while_another_process_holds_the_data
 
 
 def test_a_recording_callback_that_adds_to_the_ticket_is_kept_for_the_worker(stack):
-    """The action stored a recording; a retried callback names another one (Twilio re-recorded):
-    not what the ticket holds, so it goes to the spool, and the replay records it."""
+    """The action stored a recording; a callback names another one (the call recorded again): not
+    what the ticket holds, so it goes to the spool, and the replay notes it on the timeline."""
     call = _emergency_call(stack)
     call.leave_message(seconds=25, transcript=None)
     recording = {"CallSid": call.call_sid, "RecordingSid": "RE" + "9" * 32, "RecordingStatus": "completed",
@@ -80,7 +80,10 @@ def test_a_recording_callback_that_adds_to_the_ticket_is_kept_for_the_worker(sta
     assert stack.hooks.post("/voice/recording-status?box=emergency", recording)[0] == 200
     assert len(list(spool.spool_dir(stack.runtime.settings.data_dir).glob("*.json"))) == 1
     assert spool.replay(stack.runtime) == 1
-    assert stack.ticket("1")["recording_seconds"] == 31
+    ticket = stack.ticket("1")
+    assert ticket["recording_seconds"] == 25
+    assert [(e["sid"], e["seconds"]) for e in ticket["timeline"] if e["event"] == "another_recording"] == [
+        ("RE" + "9" * 32, 31)]
 
 
 def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
@@ -111,6 +114,37 @@ def test_transcription_first_without_from_keeps_the_callers_number(stack):
     [ticket] = stack.tickets()
     assert (ticket["caller"], ticket["transcript"]) == (CLIENT_PHONE, "Email is down for everyone")
 
+
+
+def test_a_second_recording_on_the_same_call_keeps_the_first_and_goes_on_the_timeline(stack):
+    """Twilio sends a call whose action failed to the Fallback URL, and the caller speaks again: one
+    ticket, whose recording and transcript stay the first message's; the second is on its timeline."""
+    call = _emergency_call(stack)
+    call.leave_message(seconds=30, transcript="Server room flooding")
+    call.deliver_callbacks()
+    first = stack.ticket("1")
+    call.fall_back()
+    assert "technical difficulties" in call.said and call.state == "record"
+    call.leave_message(seconds=6, transcript="Hello, is anyone there?")
+    call.deliver_callbacks(repeat=True)
+    spool.replay(stack.runtime)
+    [ticket] = stack.tickets()
+    assert (ticket["recording_url"], ticket["recording_seconds"], ticket["transcript"]) == (
+        first["recording_url"], 30, "Server room flooding")
+    [again] = [e for e in ticket["timeline"] if e["event"] == "another_recording"]
+    assert again["seconds"] == 6 and again["url"].startswith("https://api.twilio.com/")
+    assert again["url"] != first["recording_url"]
+    [said] = [e for e in ticket["timeline"] if e["event"] == "another_transcript"]
+    assert said["text"] == "Hello, is anyone there?"
+
+
+def test_a_repeated_absent_recording_is_noted_once(stack):
+    call = _emergency_call(stack)
+    call.stay_silent()
+    call.deliver_callbacks(repeat=True)
+    spool.replay(stack.runtime)
+    events = [e["event"] for e in stack.ticket("1")["timeline"]]
+    assert events.count("recording_absent") == 1
 
 def test_late_transcript_is_added_to_the_existing_ticket(stack):
     call = _emergency_call(stack)
