@@ -57,6 +57,9 @@ def test_a_locked_database_still_takes_the_voicemail_and_the_ticket_and_page_fol
         worker = start_worker(stack, "after-the-lock")  # its housekeeping replays the spool
         wait_until(lambda: stack.fake.sms_to(primary), 60, "the page from the replayed voicemail",
                    lambda: worker_logs(stack))
+        # The page may leave between the replay of the action's file and the transcription's.
+        wait_until(lambda: spool.backlog(stack.runtime.settings.data_dir)["waiting"] == 0, 30,
+                   "the rest of the spool's replay", lambda: worker_logs(stack))
         [ticket] = stack.tickets()
         assert (ticket["kind"], ticket["priority"], ticket["transcript"], ticket["recording_seconds"]) == (
             "emergency_voicemail", "P1", "Server room is flooding", 50)
