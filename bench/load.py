@@ -83,10 +83,12 @@ FIRST_CALLER = 1000  # caller numbers +1270555xxxx from here on, one per call, n
 
 def bench_config() -> dict:
     """The test configuration, closed all week (501 goes straight to the voicemail at any
-    hour) and with every escalation step after the first an hour out, so a run of minutes
-    sees exactly one page per ticket and no delivery deadline passes."""
+    hour), one person on call (a run across the weekly handoff checks its pages against the
+    same primary) and with every escalation step after the first an hour out, so a run of
+    minutes sees exactly one page per ticket and no delivery deadline passes."""
     config = copy.deepcopy(BASE_CONFIG)
     config["hours"] = {}
+    config["oncall"]["rotation"] = ["alice"]
     steps = config["oncall"]["escalation"]
     for i, step in enumerate(steps[1:], start=1):
         step["after_minutes"] = 60 + i

@@ -8,7 +8,10 @@ another worker left when it died mid-job (``dispatch.recovery``).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
+import signal
 import sys
 import threading
 
@@ -99,6 +102,30 @@ class PagingWorker(SimpleWorker):
             self.log.warning("Worker %s: maintenance put off, Redis unavailable: %s", self.name, exc)
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def scheduler_dies_with_worker() -> None:
+    """Make RQ's scheduler, which the worker forks, stop when the worker dies.
+
+    A worker killed by SIGKILL or the OOM killer otherwise leaves its scheduler running on its
+    own, holding the scheduler's lock, outside whatever restarts the worker. The child asks
+    Linux for SIGTERM when its parent dies (RQ's scheduler stops on SIGTERM and lets go of its
+    lock); elsewhere nothing changes.
+    """
+    worker_pid = os.getpid()
+
+    def in_child() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # not Linux
+            return
+        if os.getppid() != worker_pid:  # the worker died before the request was made
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    os.register_at_fork(after_in_child=in_child)
+
+
 def make_worker(runtime, name: str | None = None) -> PagingWorker:
     return PagingWorker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
 
@@ -116,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     worker = make_worker(runtime, args.name)
     runtime.process_name = worker.name
+    scheduler_dies_with_worker()
     freeze_startup_objects()
     stop = threading.Event()
     alive = threading.Thread(target=recovery.keep_alive, args=(runtime, worker.name, stop), daemon=True,

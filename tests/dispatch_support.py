@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,12 @@ from tests.support import CLIENT_PHONE, NY, config_with, make_stack
 ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+12705550114"
 
 
+# For processes on the real clock: closed all week (501 goes straight to the voicemail) and one person
+# in the rotation, so that who is paged does not depend on when the test runs (the weekly handoff).
+REAL_CLOCK_CONFIG = config_with(hours={"holidays": []}, replace=True)
+REAL_CLOCK_CONFIG["oncall"]["rotation"] = ["alice"]
+
+
 def paging_stack(tmp_path, redis_url, database_url, **kwargs):
     """A stack whose callbacks have a public base URL (so pages carry status callbacks and calls TwiML)."""
     return make_stack(tmp_path, redis_url, database_url, public_base_url="http://localhost", **kwargs)
@@ -28,9 +35,9 @@ def paging_stack(tmp_path, redis_url, database_url, **kwargs):
 
 def real_time_stack(tmp_path, redis_url, database_url):
     """A paging stack for tests with worker processes, which run on the real clock: the app's clock starts
-    at the real now, and nothing is in business hours, so extension 501 goes straight to the voicemail."""
-    return paging_stack(tmp_path, redis_url, database_url, config=config_with(hours={"holidays": []}, replace=True),
-                        at=datetime.now(NY))
+    at the real now, nothing is in business hours (extension 501 goes straight to the voicemail), and
+    one person is on call (a test running across the weekly handoff pages the same person)."""
+    return paging_stack(tmp_path, redis_url, database_url, config=REAL_CLOCK_CONFIG, at=datetime.now(NY))
 
 
 def emergency_voicemail(stack, from_=CLIENT_PHONE, transcript="My server is down, please call me.", seconds=42):
@@ -117,7 +124,8 @@ def start_worker(stack, name: str, burst: bool = False, data_dir: Path | None = 
     with open(settings.data_dir / f"worker-{name}.log", "ab") as log:  # the child keeps its own copy
         return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name,
                                  *(["--burst"] if burst else [])],
-                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its group: RQ's scheduler child goes with it (stop_workers)
 
 
 def worker_logs(stack, lines: int = 25) -> str:
@@ -139,6 +147,13 @@ def stop_workers(*workers: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait()
+    for worker in workers:
+        # A worker killed with SIGKILL leaves RQ's forked scheduler running, on the real clock, on the
+        # session's Redis: it would release later tests' FixedClock timers (all in the real past) early.
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def wait_until(predicate, timeout: float = 30, what: str = "the condition", explain=None) -> None:

@@ -8,7 +8,8 @@ from sqlalchemy import update
 from dispatch import directory
 from dispatch.paging_models import Page
 from tests.dispatch_support import (ALICE, DAVE, advance, deliver_all, emergency_voicemail, events, on_call,
-                                    paging_stack, primary_now, scheduled, settle, start_worker)
+                                    paging_stack, primary_now, real_time_stack, scheduled, settle,
+                                    start_worker)
 from tests.support import config_with
 
 pytestmark = pytest.mark.postgres
@@ -180,21 +181,28 @@ def test_a_worker_dying_after_the_carrier_accepted_does_not_cause_a_second_messa
     assert [(e["sid"], e.get("adopted")) for e in sent] == [(sms["sid"], None), (sms["sid"], True)]
 
 
-def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(paging):
-    emergency_voicemail(paging)
-    queue = paging.runtime.queue("urgent")
+@pytest.fixture
+def real_time(tmp_path, redis_url, database_url):
+    """A stack for worker processes, which run on the real clock (see ``real_time_stack``)."""
+    stack = real_time_stack(tmp_path, redis_url, database_url)
+    yield stack
+    stack.fake.stop()
+    stack.runtime.store.dispose()
+
+
+def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(real_time):
+    emergency_voicemail(real_time)
+    queue = real_time.runtime.queue("urgent")
     for n in range(6):  # the outbox's job plus copies under other ids, as a bug or a replay would make
         queue.enqueue("dispatch.jobs.page_ticket", 1, job_id=f"copy-{n}")
         queue.enqueue("dispatch.jobs.escalate_now", 1, 0, job_id=f"copy-now-{n}")
-    workers = [start_worker(paging, f"w{i}", burst=True) for i in range(2)]
+    workers = [start_worker(real_time, f"w{i}", burst=True) for i in range(2)]
     for worker in workers:
         assert worker.wait(60) == 0
-    # The worker processes run on the real clock (the stack's is a Tuesday in November): they page
-    # whoever is on call now.
-    assert [m["to"] for m in paging.fake.messages] == [primary_now(paging)]
-    paging.run_worker()  # a third worker finds nothing waiting and nothing left to send
-    assert len(paging.fake.messages) == 1
-    assert len(events(paging.ticket("CS-000001"), "page_sent")) == 1
+    assert [m["to"] for m in real_time.fake.messages] == [primary_now(real_time)]
+    real_time.run_worker()  # a third worker finds nothing waiting and nothing left to send
+    assert len(real_time.fake.messages) == 1
+    assert len(events(real_time.ticket("CS-000001"), "page_sent")) == 1
 
 
 def test_without_public_base_url_pages_still_go_out_and_voice_steps_escalate(stack):

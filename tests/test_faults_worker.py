@@ -4,6 +4,7 @@ Real ``python -m dispatch.worker`` processes on the test's Redis server and data
 paging the Twilio stand-in over HTTP. The workers run on the real clock.
 """
 import time
+from pathlib import Path
 
 import pytest
 from rq.job import Job
@@ -104,3 +105,29 @@ def test_a_page_job_failing_on_a_locked_database_is_retried_and_pages_once(night
     messages, ticket = settled_pages(night, primary)
     assert len(messages) == 1 and len(night.fake.messages) == 1
     assert len(events(ticket, "page_sent")) == 1
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_workers_scheduler_stops_too(night):
+    """RQ's scheduler is a process the worker forks: a worker killed with SIGKILL (or by the OOM killer)
+    must not leave it running on its own, holding the scheduler's lock."""
+    first = worker(night, "first")
+    wait_until(lambda: children_of(first.pid), 30, "the worker's scheduler to start", lambda: worker_logs(night))
+    [scheduler] = children_of(first.pid)
+    first.kill()
+    first.wait()
+    wait_until(lambda: not Path(f"/proc/{scheduler}").exists()
+               or Path(f"/proc/{scheduler}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z",
+               10, "the orphaned scheduler to stop")

@@ -8,12 +8,12 @@ import pytest
 
 from fake_twilio.phone import PhoneCall, Webhooks
 from tests.processes import ProcessStack, wait_until
-from tests.support import AUTH_TOKEN, SUPPORT_NUMBER, config_with
+from tests.dispatch_support import REAL_CLOCK_CONFIG
+from tests.support import AUTH_TOKEN, SUPPORT_NUMBER
 
 pytestmark = pytest.mark.postgres
 
 CALLS = 40
-ALWAYS_CLOSED = config_with(hours={"holidays": []}, replace=True)  # the processes run on the real clock
 
 
 def emergency_call(base_url: str, n: int) -> str:
@@ -28,7 +28,7 @@ def emergency_call(base_url: str, n: int) -> str:
 
 def test_concurrent_calls_through_two_web_processes_and_two_workers_make_one_ticket_and_one_page_each(
         tmp_path, redis_url, database_url):
-    with ProcessStack(tmp_path, redis_url, config=ALWAYS_CLOSED, database_url=database_url, web_workers=2,
+    with ProcessStack(tmp_path, redis_url, config=REAL_CLOCK_CONFIG, database_url=database_url, web_workers=2,
                       rq_workers=2, fake_in_process=True) as stack:
         with ThreadPoolExecutor(max_workers=16) as pool:
             callers = list(pool.map(lambda n: emergency_call(stack.base_url, n), range(CALLS)))

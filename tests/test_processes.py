@@ -3,21 +3,20 @@ multi-process tests stand on something tested: gunicorn, an RQ worker and the Tw
 stand-in as processes of their own, one emergency voicemail through all of them."""
 from __future__ import annotations
 
-import copy
 import time
 
 import pytest
 
 from fake_twilio.phone import PhoneCall
+from tests.dispatch_support import REAL_CLOCK_CONFIG
 from tests.processes import ProcessStack
-from tests.support import BASE_CONFIG, SUPPORT_NUMBER
+from tests.support import SUPPORT_NUMBER
 
 pytestmark = pytest.mark.timeout(90)
 
 
 def test_a_voicemail_through_the_process_stack_pages_once(tmp_path, redis_url, database_url):
-    config = copy.deepcopy(BASE_CONFIG)
-    config["hours"] = {}  # closed all week: 501 goes straight to the voicemail, whatever the real time
+    config = REAL_CLOCK_CONFIG  # closed all week, one person on call: whatever the real time
     with ProcessStack(tmp_path, redis_url, config=config, database_url=database_url, web_workers=1,
                       web_threads=2) as stack:
         assert stack.health()["status"] == "ok"
