@@ -109,9 +109,10 @@ def create_disclosure():
 
 
 def _schedule_expiry(runtime, disclosure_id: int) -> None:
-    """Best effort: with Redis down the 24-hour limit is still enforced whenever the secret is read."""
+    """Best effort: with Redis down the 24-hour limit is still enforced whenever the secret is read.
+    On the runtime's clock, as the secret's ``expires_at`` and every other timer (``dispatch.timers``)."""
     try:
-        runtime.queue("default").enqueue_in(disclosures.LIFETIME + timedelta(minutes=1),
+        runtime.queue("default").enqueue_at(runtime.now() + disclosures.LIFETIME + timedelta(minutes=1),
                                             "dispatch.verification_jobs.expire_disclosure", disclosure_id,
                                             job_id=f"expire-disclosure-{disclosure_id}")
     except (redis.RedisError, OSError):
