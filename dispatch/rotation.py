@@ -17,6 +17,7 @@ from core.config import Config, Staff
 from dispatch.paging_models import OncallOverride
 
 ANCHOR = date(2024, 1, 1)
+LOOK_AHEAD = timedelta(weeks=53)  # how far "until" looks for a change (an override may end in years)
 
 
 @dataclass(frozen=True)
@@ -97,17 +98,21 @@ def _pair(config: Config, overrides: list[OncallOverride], at: datetime) -> tupl
 
 def _next_change(config: Config, overrides: list[OncallOverride], at: datetime, now: tuple) -> datetime:
     """The first handoff or override boundary after ``at`` where primary or secondary change (an
-    override hidden behind a newer one changes nothing when it starts or ends); the next handoff
-    if none does."""
-    handoff = next_handoff(config, at)
-    moments = {moment for o in overrides for moment in (o.starts_at, o.ends_at) if moment > at} | {handoff}
-    while handoff < max(moments):  # the handoffs up to the last boundary, where the answer may change too
-        handoff = next_handoff(config, handoff)
-        moments.add(handoff)
-    for moment in sorted(moments):
+    override hidden behind a newer one changes nothing when it starts or ends), looked for up to
+    ``LOOK_AHEAD`` on; the next handoff if none does by then."""
+    horizon = at + LOOK_AHEAD
+    boundaries = sorted({m for o in overrides for m in (o.starts_at, o.ends_at) if at < m <= horizon})
+    first = handoff = next_handoff(config, at)
+    taken = 0
+    while True:  # boundaries and handoffs in time order
+        if taken < len(boundaries) and boundaries[taken] <= handoff:
+            moment, taken = boundaries[taken], taken + 1
+        elif handoff <= horizon:
+            moment, handoff = handoff, next_handoff(config, handoff)
+        else:
+            return first
         if _pair(config, overrides, moment)[:2] != now:
             return moment
-    return next_handoff(config, at)
 
 
 def who(runtime, at: datetime | None = None) -> OnCall:
