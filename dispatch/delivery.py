@@ -140,6 +140,8 @@ def _failed_attempt(runtime, page: Page, exc: DeliveryError, now) -> None:
         row = get_locked(session, Page, page.id)
         ticket = session.get(Ticket, page.ticket_id)
         row.error = exc.detail[:300]
+        if unanswered:
+            row.unanswered_at = now
         if retryable:
             row.state = "claimed"
             delay = RETRY_SECONDS[page.attempts - 1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db import get_locked, insert_now
@@ -234,8 +234,9 @@ def notify_others(runtime, ticket_id: int, status: str, staff_id: str, reopened:
     """Tell everyone else who was paged about the ticket that ``staff_id`` took (or resolved) it,
     once per person for each time the ticket was ``reopened`` (by ESC) before.
 
-    Paged means a message may have reached them: a page sent, being sent, or waiting to be tried
-    again after an attempt with no answer (Twilio may have delivered it), not one that failed."""
+    Paged means a message may have reached them: a page sent or being sent, or one whose attempt
+    Twilio did not answer (it may have delivered it), waiting for its retry or skipped since; not
+    one Twilio refused (a 429 or 5xx created nothing) nor one that failed."""
     config = runtime.config
     now = runtime.now()
     name = config.staff[staff_id].name if staff_id in config.staff else staff_id
@@ -243,8 +244,9 @@ def notify_others(runtime, ticket_id: int, status: str, staff_id: str, reopened:
     with runtime.store.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         paged = session.scalars(select(Page.staff_id).where(
-            Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")), Page.attempts > 0,
-            Page.state != "failed").distinct()).all()
+            Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")),
+            or_(Page.state.in_(("sending", "sent")),
+                and_(Page.state.in_(("claimed", "skipped")), Page.unanswered_at.is_not(None)))).distinct()).all()
         body = sms_text.notice_body(status, ticket, config.ticket_prefix, name)
         for other in sorted(set(paged) - {staff_id}):
             if other not in config.staff:

@@ -71,6 +71,9 @@ class Page(Base):
     delivery_rank: Mapped[int] = mapped_column(Integer, default=0)
     answered_by: Mapped[str | None] = mapped_column(String(30))
     error: Mapped[str | None] = mapped_column(String(300))
+    # When an attempt got no answer from the carrier (a time-out, a dropped connection): the message
+    # may exist even if the page is later skipped or waits for its retry.
+    unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who moved it to ``sending`` and when: a dead sender's page is taken over (dispatch.recovery).
