@@ -256,11 +256,23 @@ def resume(runtime, page: Page) -> None:
 
 def _lost(runtime, page: Page, now) -> None:
     """A ``sending`` page that nobody will finish: fail it and, for a policy step, escalate."""
+    _fail(runtime, page, now, "sending", "the sending worker stopped", "lost")
+
+
+def not_acknowledged_on_the_call(runtime, page: Page) -> None:
+    """A voice page picked up, played until it gave up, and no key pressed: it reached nobody, as
+    the person is told ("it goes on to the next person"), so the step may move on."""
+    _fail(runtime, page, runtime.now(), "sent", "answered, no key pressed", "no key pressed on the call")
+
+
+def _fail(runtime, page: Page, now, from_state: str, error: str, reason: str) -> None:
+    """Fail ``page`` if it is still ``from_state``, note why, and escalate once no page of its step
+    can reach anyone (:func:`escalate_after`)."""
     with runtime.store.transaction() as session:
-        won = session.execute(update(Page).where(Page.id == page.id, Page.state == "sending")
-                              .values(state="failed", error="lost: the sending worker stopped")).rowcount
+        won = session.execute(update(Page).where(Page.id == page.id, Page.state == from_state)
+                              .values(state="failed", error=error)).rowcount
         if won:
             add_event(session.get(Ticket, page.ticket_id), "page_failed", now, staff=page.staff_id,
-                      channel=page.channel, error="the sending worker stopped", permanent=False)
+                      channel=page.channel, error=error, permanent=False)
     if won and page.kind == "page":
-        escalate_after(runtime, page, "lost")
+        escalate_after(runtime, page, reason)

@@ -9,8 +9,9 @@ marked ``unacknowledged`` on its timeline and the managers get a final notice.
 Timers are RQ jobs scheduled for each position's due time under deterministic ids;
 the database decides: a position runs only for the process whose compare-and-set
 moves ``Escalation.next_position`` past it, and never once the ticket is acknowledged
-or resolved. A step that cannot reach anyone (a failed or undelivered SMS, an unanswered
-call, ESC) forces the next position at once.
+or resolved. A step that can reach nobody any more (every page of it failed, undelivered,
+unanswered, answered by a machine or with no key pressed) forces the next position at once
+(``delivery.escalate_after``), and so does ESC.
 """
 from __future__ import annotations
 

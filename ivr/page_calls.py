@@ -91,8 +91,8 @@ def page_call(page, ticket):
         attempt = max(1, int(request.args.get("attempt", "1")))
     except ValueError:
         attempt = 1
-    if attempt > MENU_ATTEMPTS:  # picked up, but nobody keyed anything: as the technician is told,
-        delivery.escalate_after(_runtime(), page, "no key pressed on the call")  # the next step now
+    if attempt > MENU_ATTEMPTS:
+        delivery.not_acknowledged_on_the_call(_runtime(), page)
         return hang_up("voice_page_unanswered")
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, finish_on_key="",

@@ -2,6 +2,7 @@
 import pytest
 
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
+from tests.support import config_with
 
 pytestmark = pytest.mark.postgres
 
@@ -100,3 +101,38 @@ def test_page_urls_are_signed_and_unknown_pages_end_politely(paged):
     assert status == 200 and "no longer active" in body
     status, body = paged.hooks.post("/voice/page?page=abc", {"CallSid": "CA1"})
     assert status == 200 and "no longer active" in body
+
+
+@pytest.mark.parametrize("silent_first", [True, False])
+def test_a_voice_step_of_several_moves_on_once_nobody_was_reached_whatever_the_order(
+        tmp_path, redis_url, database_url, silent_first):
+    """Dave picks up and keys nothing (he is told it goes on to the next person); Erin does not
+    answer. Whichever comes first, the next step runs as soon as both are known, not at its time."""
+    erin = {"id": "erin", "name": "Erin Eng", "mobile": "+12705550115", "role": "manager"}
+    steps = [{"notify": "managers", "channel": "voice", "after_minutes": 0},
+             {"notify": "primary", "channel": "sms", "after_minutes": 10}]
+    config = config_with(oncall={"managers": ["dave", "erin"], "escalation": steps, "repeat": 0})
+    config["staff"].append(erin)
+    stack = paging_stack(tmp_path, redis_url, database_url, config=config)
+    stack.at(2026, 11, 24, 3, 0)
+    try:
+        primary = on_call(stack)["primary"]
+        emergency_voicemail(stack)
+        settle(stack)
+        dave, erins = stack.fake.calls
+        assert (dave["to"], erins["to"]) == ("+12705550114", erin["mobile"])
+
+        def dave_keys_nothing():
+            stack.fake.answer_call(dave["sid"]).wait().wait().wait()
+
+        def erin_does_not_answer():
+            stack.fake.send_call_status(erins["sid"], "no-answer")
+
+        for event in ((dave_keys_nothing, erin_does_not_answer) if silent_first
+                      else (erin_does_not_answer, dave_keys_nothing)):
+            assert stack.fake.messages == []
+            event()
+            settle(stack)
+        assert [m["to"] for m in stack.fake.messages] == [primary]
+    finally:
+        stack.fake.stop()
