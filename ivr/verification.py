@@ -101,10 +101,11 @@ def number():
 
 
 def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
-                             action=url_for("verification.pin"))
+    """The PIN question; as on the callback (``_ask_callback_pin``), a round with no digits counts."""
+    again = url_for("verification.pin", silences=silences + 1)
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST", action=again)
     speak(gather, "verify_ask_pin")
-    response.redirect(url_for("verification.pin", silences=silences + 1), method="POST")
+    response.redirect(again, method="POST")
     return response
 
 
@@ -182,9 +183,9 @@ def _admit(session, steps: tuple[str, ...], fresh: bool = True, wait_while_placi
         if wait_while_placing and exc.reason == "placing" and waits < PLACING_WAITS:
             response = VoiceResponse()
             response.pause(length=2)
-            # Twilio sends AnsweredBy with the call's first request only: it rides along.
-            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1,
-                                      ab=_answered_by() if request.form.get("AnsweredBy") else None),
+            # Twilio sends AnsweredBy with the call's first request only: it rides along every wait.
+            given = (request.form.get("AnsweredBy") or request.args.get("ab") or "")[:30] or None
+            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1, ab=given),
                               method="POST")
             return None, twiml(response)
         return None, _refuse(session, exc)
@@ -235,11 +236,12 @@ def callback_confirm():
 
 
 def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
-    """The PIN question; keying nothing comes back with ``s`` (silences so far) and no Digits."""
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
-                             action=url_for("verification.callback_pin", t=_token()))
+    """The PIN question. Both ways back carry the count of silences this round would make, for a
+    round with no digits: the time-out, or only "#" pressed."""
+    again = url_for("verification.callback_pin", t=_token(), silences=silences + 1)
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST", action=again)
     speak(gather, "verify_callback_ask_pin")
-    response.redirect(url_for("verification.callback_pin", t=_token(), s=silences + 1), method="POST")
+    response.redirect(again, method="POST")
     return response
 
 
@@ -254,7 +256,7 @@ def callback_pin():
         if refusal is not None:
             return refusal
         if not _digits():
-            silences = _int_arg("s", SILENCES_BEFORE_CALLBACK)
+            silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
             response = VoiceResponse()
             if silences >= SILENCES_BEFORE_CALLBACK:
                 callbacks.fail(runtime, callback, "no PIN keyed")

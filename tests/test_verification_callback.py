@@ -68,7 +68,7 @@ def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no
         answered = stack.fake.answer_call(placed["sid"]).press("1")
         answered.wait()
         assert answered.said == "Sorry, we did not hear anything. Please enter your portal PIN, followed by pound."
-        answered.wait()
+        answered.press("#")  # only the finish key: no digits either
         assert answered.said == "We could not verify your identity on this call. Goodbye."
         assert answered.state == "ended"
     tickets = verification_tickets(stack)
@@ -228,11 +228,14 @@ def test_a_machine_that_answered_while_the_callback_was_being_placed_is_still_a_
         callback.status, callback.call_sid = "placing", None
     status, body = stack.hooks.post(placed["url"], _callback_params(placed, AnsweredBy="machine_start"))
     assert status == 200 and "<Pause" in body
+    params = {k: v for k, v in _callback_params(placed).items() if k != "AnsweredBy"}
+    redirect = ET.fromstring(body).find("Redirect").text
+    status, body = stack.hooks.post(redirect, params, relative_to=placed["url"])  # still placing: a second wait
+    assert status == 200 and "<Pause" in body
     redirect = ET.fromstring(body).find("Redirect").text
     with stack.runtime.store.transaction() as session:  # the job records the call
         callback = session.query(Callback).one()
         callback.status, callback.call_sid = "placed", placed["sid"]
-    params = {k: v for k, v in _callback_params(placed).items() if k != "AnsweredBy"}
     status, body = stack.hooks.post(redirect, params, relative_to=placed["url"])
     assert "returning your call" in body and "press 1" not in body
     assert events(verification_tickets(stack)[0], "callback_failed")[0]["reason"] == "answered by machine_start"
