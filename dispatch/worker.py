@@ -23,7 +23,7 @@ from core import runtime as runtime_module
 from core.config import ConfigError
 from core.heap import freeze_startup_objects
 from core.runtime import QUEUE_NAMES
-from dispatch import outbox, recovery, spool
+from dispatch import disclosures, outbox, recovery, spool
 
 log = logging.getLogger("dispatch.worker")
 HOUSEKEEPING_SECONDS = 2.0
@@ -42,8 +42,9 @@ def _checkpoint(runtime) -> None:
 
 def housekeeping(runtime, stop: threading.Event, idle: threading.Event | None = None,
                  interval: float = HOUSEKEEPING_SECONDS) -> None:
-    """Flush the outbox, replay the spool, recover dead workers' jobs and pages, and checkpoint
-    SQLite's log until ``stop`` is set; survives Redis or database outages.
+    """Flush the outbox, replay the spool, recover dead workers' jobs and pages, destroy one-time
+    secrets whose time is up, and checkpoint SQLite's log until ``stop`` is set; survives Redis or
+    database outages.
 
     The spool's replay, the long task (a recording status callback that beats its action,
     and every voicemail taken while the database was away, passes through it), gives way
@@ -60,7 +61,7 @@ def housekeeping(runtime, stop: threading.Event, idle: threading.Event | None = 
 
     while not stop.is_set():
         for task in (_ensure_schema, outbox.flush, replay, recovery.rescue_jobs, recovery.resume_pages,
-                     recovery.sweep_overdue, _checkpoint):
+                     recovery.sweep_overdue, disclosures.expire_due, _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die

@@ -44,8 +44,9 @@ def empty() -> Response:
 
 def retried_by_twilio(view):
     """Mark a callback nobody is listening to (a call's status, a recording's, a transcription):
-    on an unexpected error it is answered 503, which Twilio retries, not TwiML that would tell
-    Twilio all went well and lose the event."""
+    on an unexpected error it is answered 503, not TwiML that would tell Twilio all went well.
+    Twilio then retries it as far as its connection overrides allow (by default once, within
+    15 s) and shows the failure in its debugger: a short outage loses nothing."""
     view.retried_by_twilio = True
     return view
 
@@ -66,7 +67,7 @@ def answer_errors_with(bp, answer, consequence: str) -> None:
         if isinstance(exc, HTTPException):
             return exc
         if getattr(current_app.view_functions.get(request.endpoint), "retried_by_twilio", False):
-            log.exception("error in %s; answered 503 for Twilio to send it again", request.path)
+            log.exception("error in %s; answered 503, for Twilio to retry", request.path)
             return Response("temporarily unavailable", status=503)
         log.exception("error in %s; %s", request.path, consequence)
         return answer()

@@ -298,8 +298,8 @@ def _store(report: tickets.CallReport):
     database away, keep it in the spool instead and return None.
 
     Raises ``OSError`` when the spool cannot take it either (a full or read-only disk): the
-    recording is then only at Twilio, and a callback must be answered so that Twilio sends it
-    again (``retried_by_twilio``)."""
+    recording is then only in the Twilio account, and a callback is answered 503, for Twilio
+    to retry (``retried_by_twilio``)."""
     runtime = _runtime()
     try:
         ticket, _ = tickets.record_call(runtime, report, hand_over=after_response)
@@ -317,7 +317,7 @@ def _store(report: tickets.CallReport):
 
 def _store_for_caller(report: tickets.CallReport):
     """``_store`` for a caller still on the line: the ticket, or None (spooled, or kept nowhere but
-    at Twilio, which also sends the recording status callback, answered 503 until it is kept)."""
+    in the Twilio account, as the critical log line says; its callbacks are answered 503)."""
     try:
         return _store(report)
     except OSError:

@@ -1,6 +1,6 @@
 """The database unreachable (and the spool's disk failing too): no caller is stuck or asked to
-record again, and what Twilio sends that nothing could keep is answered 503, which Twilio
-retries, so Twilio keeps it until the app can.
+record again, and what Twilio sends that nothing could keep is answered 503, so that Twilio's
+retry (here, sent by hand once the database is back) is taken.
 
 The database is made unreachable at once (its folder becomes a plain file), so these run on SQLite
 only: what is tested is the web app's answer, not the database's behaviour."""
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch import spool
+from dispatch import disclosures, spool
 from dispatch.verification_models import Disclosure
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
 from tests.test_verification_secret import SECRET, _post_secret, _readings, _verified_callback
@@ -100,6 +100,20 @@ def test_a_dual_callback_ending_while_the_database_is_away_erases_the_secret_on_
     with night.runtime.store.reading() as session:
         assert session.get(Disclosure, disclosure).ciphertext is None
     assert SECRET not in night.api(f"/api/disclosures/{disclosure}").get_data(as_text=True)
+
+
+def test_a_secret_whose_calls_end_never_arrived_is_erased_once_its_verification_is_over(night):
+    """Twilio retries a 503 a few times within seconds, at most: when the database is away longer,
+    the worker's housekeeping erases the delivered secret once the call's verification is over."""
+    disclosure = _post_secret(night, seed(night)["ben"])
+    answered = _verified_callback(night, from_=BEN, pin=None)
+    with database_away(night):
+        assert answered._post(answered.status_url, {"CallStatus": "completed", "CallDuration": "60"})[0] == 503
+    assert disclosures.expire_due(night.runtime) == 0  # still within the verification's 15 minutes
+    night.clock.advance(minutes=15)
+    assert disclosures.expire_due(night.runtime) == 1
+    with night.runtime.store.reading() as session:
+        assert session.get(Disclosure, disclosure).ciphertext is None
 
 
 def test_option_2_with_the_database_away_goes_back_to_the_menu_where_the_voicemail_works(night):
