@@ -6,7 +6,8 @@ import pytest
 from dispatch import spool
 from tests.support import CLIENT_PHONE
 
-pytestmark = pytest.mark.postgres
+# What a caller hears: not run again on PostgreSQL (scripts/postgres), whose tickets, spool and
+# concurrency are tested by test_voicemail_tickets, test_fallback and the fault tests.
 
 
 def test_greeting_names_the_company_and_every_option(stack):

@@ -9,8 +9,6 @@ from dispatch import rotation
 from dispatch.paging_models import OncallOverride
 from tests.support import BASE_CONFIG, config_with
 
-pytestmark = pytest.mark.postgres
-
 NY = ZoneInfo("America/New_York")
 CONFIG = parse_config(BASE_CONFIG)
 
@@ -126,6 +124,7 @@ def test_one_person_rotation_has_no_secondary():
     assert who.primary.id == "alice" and who.secondary is None
 
 
+@pytest.mark.postgres  # overrides stored in the database
 def test_api_oncall_now_and_at(stack):
     response = stack.api("/api/oncall")
     assert response.status_code == 200
@@ -139,6 +138,7 @@ def test_api_oncall_now_and_at(stack):
     assert stack.client.get("/api/oncall").status_code == 401
 
 
+@pytest.mark.postgres  # overrides stored in the database
 def test_cli_override_is_stored_and_shown_by_who_and_the_api(stack):
     runner = stack.app.test_cli_runner()
     before = stack.api("/api/oncall").get_json()
@@ -158,6 +158,7 @@ def test_cli_override_is_stored_and_shown_by_who_and_the_api(stack):
     assert stack.config.staff[before["primary"]["id"]].name in later.output.splitlines()[1]
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("args, complaint", [
     (["zed", "--from", "2026-11-24T09:00", "--to", "2026-11-24T18:00"], "not a staff id"),
     (["bob", "--from", "2026-11-24T18:00", "--to", "2026-11-24T09:00"], "must be after --from"),
