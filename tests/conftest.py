@@ -4,7 +4,7 @@ import pytest
 import redis
 from hypothesis import settings
 
-from tests.dispatch_support import paging_stack
+from tests.dispatch_support import paging_stack, real_time_stack
 from tests.support import RedisServer, fresh_database_url, make_stack
 
 # CI (CI=true) runs the property tests on a fixed sequence of examples, so a red build can be
@@ -33,12 +33,16 @@ def database_url(tmp_path):
     return fresh_database_url(tmp_path)
 
 
+def _in_use(stack):
+    """Hand ``stack`` to the test, then stop its Twilio stand-in and close its database pool."""
+    yield stack
+    stack.fake.stop()
+    stack.runtime.store.dispose()
+
+
 @pytest.fixture
 def stack(tmp_path, redis_url, database_url):
-    built = make_stack(tmp_path, redis_url, database_url)
-    yield built
-    built.fake.stop()
-    built.runtime.store.dispose()
+    yield from _in_use(make_stack(tmp_path, redis_url, database_url))
 
 
 @pytest.fixture
@@ -47,6 +51,10 @@ def paging(tmp_path, redis_url, database_url):
     extension 501 goes straight to the emergency voicemail."""
     stack = paging_stack(tmp_path, redis_url, database_url)
     stack.at(2026, 11, 24, 3, 0)
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
+    yield from _in_use(stack)
+
+
+@pytest.fixture
+def real_time(tmp_path, redis_url, database_url):
+    """A stack for worker processes, which run on the real clock (see ``real_time_stack``)."""
+    yield from _in_use(real_time_stack(tmp_path, redis_url, database_url))

@@ -33,6 +33,21 @@ def paging_stack(tmp_path, redis_url, database_url, **kwargs):
     return make_stack(tmp_path, redis_url, database_url, public_base_url="http://localhost", **kwargs)
 
 
+ERIN = {"id": "erin", "name": "Erin Eng", "mobile": "+12705550115", "role": "manager"}
+
+
+def two_managers_stack(tmp_path, redis_url, database_url, channel: str):
+    """A paging stack, on a Tuesday at 3 AM, whose policy pages Dave and Erin (the managers) first,
+    by ``channel``, then the primary by SMS at minute 10: a step of several people."""
+    steps = [{"notify": "managers", "channel": channel, "after_minutes": 0},
+             {"notify": "primary", "channel": "sms", "after_minutes": 10}]
+    config = config_with(oncall={"managers": ["dave", "erin"], "escalation": steps, "repeat": 0})
+    config["staff"].append(ERIN)
+    stack = paging_stack(tmp_path, redis_url, database_url, config=config)
+    stack.at(2026, 11, 24, 3, 0)
+    return stack
+
+
 def real_time_stack(tmp_path, redis_url, database_url):
     """A paging stack for tests with worker processes, which run on the real clock: the app's clock starts
     at the real now, nothing is in business hours (extension 501 goes straight to the voicemail), and

@@ -7,9 +7,8 @@ from sqlalchemy import update
 
 from dispatch import directory
 from dispatch.paging_models import Page
-from tests.dispatch_support import (ALICE, DAVE, advance, deliver_all, emergency_voicemail, events, on_call,
-                                    paging_stack, primary_now, real_time_stack, scheduled, settle,
-                                    start_worker)
+from tests.dispatch_support import (ALICE, DAVE, ERIN, advance, deliver_all, emergency_voicemail, events, on_call,
+                                    paging_stack, primary_now, scheduled, settle, start_worker, two_managers_stack)
 from tests.support import config_with
 
 pytestmark = pytest.mark.postgres
@@ -181,15 +180,6 @@ def test_a_worker_dying_after_the_carrier_accepted_does_not_cause_a_second_messa
     assert [(e["sid"], e.get("adopted")) for e in sent] == [(sms["sid"], None), (sms["sid"], True)]
 
 
-@pytest.fixture
-def real_time(tmp_path, redis_url, database_url):
-    """A stack for worker processes, which run on the real clock (see ``real_time_stack``)."""
-    stack = real_time_stack(tmp_path, redis_url, database_url)
-    yield stack
-    stack.fake.stop()
-    stack.runtime.store.dispose()
-
-
 def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(real_time):
     emergency_voicemail(real_time)
     queue = real_time.runtime.queue("urgent")
@@ -246,22 +236,16 @@ def test_a_step_with_nobody_to_notify_moves_on_at_once(tmp_path, redis_url, data
 @pytest.mark.parametrize("failures, early", [(1, False), (2, True)])
 def test_a_step_of_several_people_moves_on_early_only_once_it_reached_none_of_them(
         tmp_path, redis_url, database_url, failures, early):
-    erin = {"id": "erin", "name": "Erin Eng", "mobile": "+12705550115", "role": "manager"}
-    steps = [{"notify": "managers", "channel": "sms", "after_minutes": 0},
-             {"notify": "primary", "channel": "sms", "after_minutes": 10}]
-    config = config_with(oncall={"managers": ["dave", "erin"], "escalation": steps, "repeat": 0})
-    config["staff"].append(erin)
-    stack = paging_stack(tmp_path, redis_url, database_url, config=config)
-    stack.at(2026, 11, 24, 3, 0)
+    stack = two_managers_stack(tmp_path, redis_url, database_url, "sms")
     primary = on_call(stack)["primary"]
     stack.fake.fail_next(*[("error", 400, 21610)] * failures)  # opted out (STOP): permanent
     emergency_voicemail(stack)
     settle(stack)
     sent = [m["to"] for m in stack.fake.messages]
-    assert sent == ([primary] if early else [erin["mobile"]])
+    assert sent == ([primary] if early else [ERIN["mobile"]])
     if not early:
         advance(stack, minutes=10)  # the primary at the step's own time
-        assert [m["to"] for m in stack.fake.messages] == [erin["mobile"], primary]
+        assert [m["to"] for m in stack.fake.messages] == [ERIN["mobile"], primary]
     stack.fake.stop()
 
 def test_a_first_step_after_a_delay_waits_for_its_time(tmp_path, redis_url, database_url):

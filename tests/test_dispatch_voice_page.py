@@ -1,8 +1,8 @@
 """The voice page: what the technician hears, 4/6/*/1, machines, and calls that reach nobody."""
 import pytest
 
-from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
-from tests.support import config_with
+from tests.dispatch_support import (DAVE, ERIN, advance, deliver_all, emergency_voicemail, events, on_call,
+                                    paging_stack, settle, two_managers_stack)
 
 pytestmark = pytest.mark.postgres
 
@@ -108,19 +108,13 @@ def test_a_voice_step_of_several_moves_on_once_nobody_was_reached_whatever_the_o
         tmp_path, redis_url, database_url, silent_first):
     """Dave picks up and keys nothing (he is told it goes on to the next person); Erin does not
     answer. Whichever comes first, the next step runs as soon as both are known, not at its time."""
-    erin = {"id": "erin", "name": "Erin Eng", "mobile": "+12705550115", "role": "manager"}
-    steps = [{"notify": "managers", "channel": "voice", "after_minutes": 0},
-             {"notify": "primary", "channel": "sms", "after_minutes": 10}]
-    config = config_with(oncall={"managers": ["dave", "erin"], "escalation": steps, "repeat": 0})
-    config["staff"].append(erin)
-    stack = paging_stack(tmp_path, redis_url, database_url, config=config)
-    stack.at(2026, 11, 24, 3, 0)
+    stack = two_managers_stack(tmp_path, redis_url, database_url, "voice")
     try:
         primary = on_call(stack)["primary"]
         emergency_voicemail(stack)
         settle(stack)
         dave, erins = stack.fake.calls
-        assert (dave["to"], erins["to"]) == ("+12705550114", erin["mobile"])
+        assert (dave["to"], erins["to"]) == (DAVE, ERIN["mobile"])
 
         def dave_keys_nothing():
             stack.fake.answer_call(dave["sid"]).wait().wait().wait()
