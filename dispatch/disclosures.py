@@ -81,22 +81,23 @@ def destroy(runtime, disclosure: Disclosure, reason: str, *also_on) -> None:
         add_event(ticket, "secret_destroyed", now, disclosure=disclosure.id, reason=reason)
 
 
+def _stale(now):
+    """Secrets whose time is up: undelivered past their 24 hours, delivered ones whose call's
+    verification is over."""
+    return and_(Disclosure.ciphertext.is_not(None), or_(
+        and_(Disclosure.delivered_at.is_(None), Disclosure.expires_at <= now),
+        Disclosure.delivered_at <= now - VERIFIED_FOR))
+
+
 def expire_stale(session, runtime, contact_id: int | None = None) -> int:
     """Destroy secrets past their 24 hours, and delivered ones whose call is long over."""
-    now = runtime.now()
-    query = select(Disclosure).where(Disclosure.ciphertext.is_not(None)).with_for_update(**locking(Disclosure))
+    query = select(Disclosure).where(_stale(runtime.now())).with_for_update(**locking(Disclosure))
     if contact_id is not None:
         query = query.where(Disclosure.contact_id == contact_id)
-    destroyed = 0
-    for disclosure in session.scalars(query):
-        if disclosure.delivered_at is None and disclosure.expires_at <= now:
-            destroy(runtime, disclosure, "not delivered within 24 hours")
-        elif disclosure.delivered_at is not None and disclosure.delivered_at + VERIFIED_FOR <= now:
-            destroy(runtime, disclosure, "delivered")
-        else:
-            continue
-        destroyed += 1
-    return destroyed
+    stale = session.scalars(query).all()
+    for disclosure in stale:
+        destroy(runtime, disclosure, "delivered" if disclosure.delivered_at else "not delivered within 24 hours")
+    return len(stale)
 
 
 def expire_due(runtime) -> int:
@@ -105,11 +106,8 @@ def expire_due(runtime) -> int:
     but that news can be lost (the status callback answered 503 while the database was away,
     and Twilio's retries spent); then it goes once its verification is over. A read first, so
     that the rounds with nothing to do take no write lock."""
-    now = runtime.now()
     with runtime.store.reading() as session:
-        due = session.scalar(select(Disclosure.id).where(Disclosure.ciphertext.is_not(None), or_(
-            and_(Disclosure.delivered_at.is_(None), Disclosure.expires_at <= now),
-            Disclosure.delivered_at <= now - VERIFIED_FOR)).limit(1))
+        due = session.scalar(select(Disclosure.id).where(_stale(runtime.now())).limit(1))
     if due is None:
         return 0
     with runtime.store.transaction() as session:

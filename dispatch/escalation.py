@@ -215,10 +215,11 @@ def set_status(runtime, ticket_id: int, status: str, staff_id: str, via: str) ->
         # Each time an ESC reopened the ticket, a new ACK or RES is news to everyone paged again.
         reopened = session.scalar(select(func.count()).select_from(TimelineEvent).where(
             TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "reopened"))
-        key = f"notify-{status}-{ticket_id}" + (f"-{reopened}" if reopened else "")
-        args = [ticket_id, status, staff_id] + ([reopened] if reopened else [])
-        outbox.add(session, NOTIFY_JOB, args, key=key, queue=timers.QUEUE, now=now, claimed=True)
-    outbox.enqueue(runtime, key, NOTIFY_JOB, args, queue=timers.QUEUE)
+        generation = [reopened] if reopened else []
+        notice = outbox.add_claimed(session, NOTIFY_JOB, [ticket_id, status, staff_id, *generation],
+                                    key="-".join(map(str, ["notify", status, ticket_id, *generation])),
+                                    queue=timers.QUEUE, now=now)
+    notice(runtime)
     return "done", None
 
 

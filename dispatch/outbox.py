@@ -7,6 +7,8 @@ even if it was down when the ticket was stored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 import redis
 from sqlalchemy import insert, select, update
@@ -35,6 +37,15 @@ def add(session, function: str, args: list, *, key: str, queue: str = "default",
         # On the table, not the ORM class: the ORM's handling of a bulk insert takes longer than the insert.
         session.connection().execute(insert(OutboxJob.__table__).values(
             job_key=key, function=function, args=args, queue=queue, created_at=now, enqueued_at=now if claimed else None))
+
+
+def add_claimed(session, function: str, args: list, *, key: str, queue: str, now, new: bool = False
+                ) -> Callable[[object], bool]:
+    """:func:`add` a job its caller hands to RQ itself once the transaction has committed; returns
+    that hand-over, to be called with the runtime (:func:`enqueue`: never raises on Redis being down,
+    which gives the job back to :func:`flush`)."""
+    add(session, function, args, key=key, queue=queue, now=now, claimed=True, new=new)
+    return partial(enqueue, key=key, function=function, args=args, queue=queue)
 
 
 def enqueue(runtime, key: str, function: str, args: list, queue: str = "default") -> bool:

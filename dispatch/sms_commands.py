@@ -175,10 +175,10 @@ def _escalate(runtime, staff, ticket, message_sid) -> str:
             row.status = "new"
             add_event(row, "reopened", now, by=staff.id, via="sms")
         # One job per ESC message; two for one position run it once (escalation.advance decides).
-        key = f"escalate-{ticket.id}-{position}-esc-{message_sid or uuid.uuid4().hex}"
-        args = [ticket.id, position, f"ESC from {staff.id}"]
-        outbox.add(session, ESCALATE_JOB, args, key=key, queue=timers.QUEUE, now=now, claimed=True)
-    outbox.enqueue(runtime, key, ESCALATE_JOB, args, queue=timers.QUEUE)
+        step = outbox.add_claimed(session, ESCALATE_JOB, [ticket.id, position, f"ESC from {staff.id}"],
+                                  key=f"escalate-{ticket.id}-{position}-esc-{message_sid or uuid.uuid4().hex}",
+                                  queue=timers.QUEUE, now=now)
+    step(runtime)
     return _say("sms_reply_esc", number=number)
 
 
@@ -187,7 +187,7 @@ def _call(runtime, staff, ticket, message_sid) -> str:
     number = format_number(runtime.config.ticket_prefix, ticket.id)
     if ticket.caller == phones.ANONYMOUS:
         return _say("sms_reply_call_withheld", number=number)
-    page_id = None
+    ring = None
     try:
         with runtime.store.transaction() as session:
             key = f"bridge:{message_sid}"
@@ -196,14 +196,13 @@ def _call(runtime, staff, ticket, message_sid) -> str:
                            to=staff.mobile, created_at=runtime.now())
                 session.add(row)
                 session.flush()
-                page_id = row.id
                 add_event(session.get(Ticket, ticket.id), "callback_requested", runtime.now(), by=staff.id)
-                outbox.add(session, SEND_JOB, [page_id], key=f"send-page-{page_id}", queue=timers.QUEUE,
-                           now=runtime.now(), claimed=True, new=True)
+                ring = outbox.add_claimed(session, SEND_JOB, [row.id], key=f"send-page-{row.id}",
+                                          queue=timers.QUEUE, now=runtime.now(), new=True)
     except IntegrityError:
-        page_id = None  # the same message delivered twice: the first delivery rings
-    if page_id is not None:
-        outbox.enqueue(runtime, f"send-page-{page_id}", SEND_JOB, [page_id], queue=timers.QUEUE)
+        ring = None  # the same message delivered twice: the first delivery rings
+    if ring is not None:
+        ring(runtime)
     return _say("sms_reply_call", number=number)
 
 

@@ -89,13 +89,13 @@ def record_call(runtime, report: CallReport, hand_over: Callable[[Callable], Non
     for attempt in range(3):
         try:
             with runtime.store.transaction() as session:
-                ticket, created, paged = _apply(session, runtime, report)
+                ticket, created, page = _apply(session, runtime, report)
             break
         except IntegrityError:
             if attempt == 2:
                 raise
-    if paged:
-        step = partial(outbox.enqueue, runtime, page_job_key(ticket.id), PAGE_JOB, [ticket.id], queue="urgent")
+    if page is not None:
+        step = partial(page, runtime)
         if hand_over is None:
             step()
         else:
@@ -122,7 +122,8 @@ def ticket_holding(runtime, report: CallReport) -> Ticket | None:
     return ticket
 
 
-def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
+def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, Callable | None]:
+    """(the ticket, whether it was created, the hand-over of its page to RQ if this made one)."""
     config, now = runtime.config, runtime.now()
     box = BOXES.get(report.box, BOXES["support"])
     source_key = f"call:{report.call_sid}"
@@ -143,10 +144,9 @@ def _apply(session, runtime, report: CallReport) -> tuple[Ticket, bool, bool]:
     if created:  # the ticket's number, for the job below and for the caller to hear
         insert_now(session, ticket)
         store_new(session, ticket)
-    if paged:
-        outbox.add(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent", now=now,
-                   claimed=True, new=True)
-    return ticket, created, paged
+    page = outbox.add_claimed(session, PAGE_JOB, [ticket.id], key=page_job_key(ticket.id), queue="urgent",
+                              now=now, new=True) if paged else None
+    return ticket, created, page
 
 
 def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:

@@ -101,11 +101,10 @@ def number():
 
 
 def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
-    """The PIN question; as on the callback (``_ask_callback_pin``), a round with no digits counts."""
-    again = url_for("verification.pin", silences=silences + 1)
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST", action=again)
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.pin"))
     speak(gather, "verify_ask_pin")
-    response.redirect(again, method="POST")
+    response.redirect(url_for("verification.pin", silences=silences + 1), method="POST")
     return response
 
 
@@ -184,16 +183,15 @@ def _admit(session, steps: tuple[str, ...], fresh: bool = True, wait_while_placi
             response = VoiceResponse()
             response.pause(length=2)
             # Twilio sends AnsweredBy with the call's first request only: it rides along every wait.
-            given = (request.form.get("AnsweredBy") or request.args.get("ab") or "")[:30] or None
-            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1, ab=given),
-                              method="POST")
+            response.redirect(url_for("verification.callback_answer", t=_token(), w=waits + 1,
+                                      ab=_answered_by()), method="POST")
             return None, twiml(response)
         return None, _refuse(session, exc)
 
 
-def _answered_by() -> str:
-    """Twilio's answering-machine verdict on the callback (``human`` when it gave none)."""
-    return (request.form.get("AnsweredBy") or request.args.get("ab") or "human")[:30]
+def _answered_by() -> str | None:
+    """Twilio's answering-machine verdict on the callback, if it gave one."""
+    return (request.form.get("AnsweredBy") or request.args.get("ab") or "")[:30] or None
 
 
 @bp.post(callbacks.ANSWER_PATH.removeprefix("/verification"))
@@ -203,7 +201,7 @@ def callback_answer():
         callback, refusal = _admit(session, ("placed",), wait_while_placing=True)
         if refusal is not None:
             return refusal
-        answered_by = _answered_by()
+        answered_by = _answered_by() or "human"
         if delivery.is_machine(answered_by):
             callbacks.fail(runtime, callback, f"answered by {answered_by}")
             return hang_up("verify_callback_machine", company=runtime.config.company_name)
@@ -236,12 +234,12 @@ def callback_confirm():
 
 
 def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
-    """The PIN question. Both ways back carry the count of silences this round would make, for a
-    round with no digits: the time-out, or only "#" pressed."""
-    again = url_for("verification.callback_pin", t=_token(), silences=silences + 1)
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST", action=again)
+    """The PIN question. Keying nothing (or only "#": Twilio requests no action for empty input)
+    goes on to the ``<Redirect>``, which counts the silences; digits come to the action."""
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.callback_pin", t=_token()))
     speak(gather, "verify_callback_ask_pin")
-    response.redirect(again, method="POST")
+    response.redirect(url_for("verification.callback_pin", t=_token(), silences=silences + 1), method="POST")
     return response
 
 
