@@ -232,7 +232,6 @@ def test_a_step_with_nobody_to_notify_moves_on_at_once(tmp_path, redis_url, data
     stack.fake.stop()
 
 
-
 @pytest.mark.parametrize("failures, early", [(1, False), (2, True)])
 def test_a_step_of_several_people_moves_on_early_only_once_it_reached_none_of_them(
         tmp_path, redis_url, database_url, failures, early):
@@ -247,6 +246,7 @@ def test_a_step_of_several_people_moves_on_early_only_once_it_reached_none_of_th
         advance(stack, minutes=10)  # the primary at the step's own time
         assert [m["to"] for m in stack.fake.messages] == [ERIN["mobile"], primary]
     stack.fake.stop()
+
 
 def test_a_first_step_after_a_delay_waits_for_its_time(tmp_path, redis_url, database_url):
     steps = [{"notify": "primary", "channel": "sms", "after_minutes": 2},

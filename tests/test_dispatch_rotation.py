@@ -100,7 +100,6 @@ def test_the_newest_overlapping_override_wins():
     assert rotation.on_call(CONFIG, [older, newer], ny(2026, 11, 24, 17, 30)).until == ny(2026, 11, 25, 9, 0)
 
 
-
 def test_an_override_for_years_leaves_until_at_the_next_handoff():
     """``until`` looks a year ahead at most: an override to 9999 (the CLI takes any date) made every
     lookup, every step's among them, walk every week to its end (this test then outran its timeout)."""
@@ -108,6 +107,7 @@ def test_an_override_for_years_leaves_until_at_the_next_handoff():
     forever = override("dave", ny(2026, 11, 1, 0, 0), datetime(9999, 1, 1, tzinfo=timezone.utc))
     who = rotation.on_call(config, [forever], ny(2026, 12, 2, 12, 0))
     assert who.primary.id == "dave" and who.until == ny(2026, 12, 7, 9, 0)
+
 
 def test_a_person_twice_in_the_rotation_is_followed_by_whoever_comes_next_that_week():
     config = parse_config(config_with(oncall={"rotation": ["alice", "bob", "alice", "carol"]}))

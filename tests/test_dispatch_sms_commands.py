@@ -4,11 +4,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
+from dispatch import outbox
 from dispatch.paging_models import Page
 from dispatch.sms_commands import Command, parse
-from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call,
+from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
                                     settle)
-from tests.support import CLIENT_PHONE, SUPPORT_NUMBER
+from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, RedisServer
 
 pytestmark = pytest.mark.postgres
 
@@ -75,7 +76,6 @@ def test_res_resolves_and_a_number_picks_the_ticket(paging):
     assert text(paging, people["primary"], "ACK 99") == ["There is no ticket CS-000099."]
 
 
-
 def test_a_second_bare_ack_takes_the_next_open_ticket(paging):
     people = on_call(paging)
     emergency_voicemail(paging)
@@ -85,6 +85,7 @@ def test_a_second_bare_ack_takes_the_next_open_ticket(paging):
     assert text(paging, people["primary"], "ACK")[0].startswith("CS-000001 is yours.")
     assert [paging.ticket(n)["status"] for n in ("CS-000001", "CS-000002")] == ["acknowledged"] * 2
     assert text(paging, people["primary"], "ACK")[0].startswith("CS-000002 is yours.")  # nothing new: the newest
+
 
 def test_a_ticket_resolved_before_its_first_page_left_pages_nobody(paging):
     people = on_call(paging)
@@ -116,7 +117,6 @@ def test_esc_pages_the_next_step_now(paging):
     primary = paging.api("/api/oncall").get_json()["primary"]["id"]
     assert [e.get("early_because") for e in events(ticket, "escalation_step")] == \
         [None, f"ESC from {primary}", f"ESC from {primary}"]
-
 
 
 def test_esc_long_after_an_ack_pages_one_step_then_the_policy_goes_on_from_there(paging):
@@ -188,10 +188,6 @@ def test_someone_whose_page_may_have_reached_them_is_told_who_took_it(paging, fa
 
 
 def test_esc_and_call_sent_while_redis_is_away_happen_once_it_is_back(tmp_path, database_url):
-    from dispatch import outbox
-    from tests.dispatch_support import paging_stack
-    from tests.support import RedisServer
-
     redis_server = RedisServer(tmp_path / "redis").start()
     stack = paging_stack(tmp_path, redis_server.url, database_url)
     stack.at(2026, 11, 24, 3, 0)
@@ -213,6 +209,7 @@ def test_esc_and_call_sent_while_redis_is_away_happen_once_it_is_back(tmp_path, 
         redis_server.stop()
         stack.fake.stop()
         stack.runtime.store.dispose()
+
 
 def test_call_bridges_the_technician_to_the_caller_from_the_support_number(paging):
     people = on_call(paging)

@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from dispatch.verification_models import Callback
 from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
 from tests.support import SUPPORT_NUMBER
 from tests.verification_helpers import (ANN, ANN_DESK, ANN_PIN, BEN, GIL, STRANGER, contact, events,
@@ -58,7 +59,6 @@ def test_a_contact_without_a_pin_confirms_with_1(stack):
     assert verification_tickets(stack)[0]["verified"]["method"] == "callback"
 
 
-
 def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no_wrong_pin(stack):
     """Someone called back who keys nothing has not keyed a wrong PIN: no lock, no security notice."""
     seed(stack)
@@ -78,6 +78,7 @@ def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no
     assert stack.fake.messages == []  # no "wrong portal PINs" notice to the on-call technician
     call = reach_pin_prompt(stack, ANN).press(ANN_PIN + "#")
     assert "You are verified" in call.said
+
 
 def test_spoofed_caller_id_gets_the_callback_sent_to_the_real_contact(stack):
     seed(stack)
@@ -218,8 +219,6 @@ def test_a_machine_that_answered_while_the_callback_was_being_placed_is_still_a_
     """Twilio may request the callback's TwiML before the job has stored the CallSid; the app waits
     with a <Redirect>, and Twilio's answering-machine verdict, sent with the first request only,
     must survive the wait."""
-    from dispatch.verification_models import Callback
-
     seed(stack)
     _ask_for_callback(stack, ANN)
     (placed,) = run_callbacks(stack)

@@ -101,7 +101,6 @@ def test_recording_callback_first_without_from_keeps_the_callers_number(stack):
     assert stack.ticket("1")["caller"] == CLIENT_PHONE and len(stack.tickets()) == 1
 
 
-
 def test_transcription_first_without_from_keeps_the_callers_number(stack):
     """Nor does the transcription callback carry a From: when it comes first (the action lost, the
     recording status still in the spool), the ticket it creates must still name the caller."""
@@ -113,7 +112,6 @@ def test_transcription_first_without_from_keeps_the_callers_number(stack):
     assert stack.hooks.post(record.get("transcribeCallback"), transcription)[0] == 200
     [ticket] = stack.tickets()
     assert (ticket["caller"], ticket["transcript"]) == (CLIENT_PHONE, "Email is down for everyone")
-
 
 
 def test_a_second_recording_on_the_same_call_keeps_the_first_and_goes_on_the_timeline(stack):
@@ -145,6 +143,7 @@ def test_a_repeated_absent_recording_is_noted_once(stack):
     spool.replay(stack.runtime)
     events = [e["event"] for e in stack.ticket("1")["timeline"]]
     assert events.count("recording_absent") == 1
+
 
 def test_late_transcript_is_added_to_the_existing_ticket(stack):
     call = _emergency_call(stack)

@@ -1,6 +1,7 @@
 """Only Twilio may drive the phone tree: every webhook checks X-Twilio-Signature."""
 from twilio.request_validator import RequestValidator
 
+from core.settings import Settings
 from tests.support import AUTH_TOKEN, CLIENT_PHONE, make_stack
 
 PARAMS = {"CallSid": "CA" + "a" * 32, "From": CLIENT_PHONE, "To": "+12702054709", "CallStatus": "ringing"}
@@ -81,8 +82,6 @@ def test_extra_parameters_twilio_adds_later_are_covered_by_the_signature(stack):
 
 def test_settings_never_show_their_secrets():
     """Settings end up in tracebacks and test reports (a Runtime's repr holds them)."""
-    from core.settings import Settings
-
     settings = Settings.from_env({"TWILIO_AUTH_TOKEN": "auth-secret", "API_TOKEN": "api-secret",
                                   "IVR_SECRET_KEY": "key-secret", "REDIS_URL": "redis://:redis-secret@h:6379/0",
                                   "DATABASE_URL": "postgresql+psycopg://ivr:db-secret@h/ivr"})
