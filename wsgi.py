@@ -3,7 +3,7 @@ import sys
 
 from core.config import ConfigError
 from core.heap import freeze_startup_objects
-from ivr import create_app
+from wiring import create_app
 
 try:
     app = create_app()

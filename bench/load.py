@@ -67,7 +67,7 @@ from yarl import URL  # noqa: E402
 from bench.speed_probe import SpeedProbe  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from core.db import Store  # noqa: E402
-from core.models import Ticket  # noqa: E402
+from dispatch.tickets.models import Ticket  # noqa: E402
 from fake_twilio.phone import ACCOUNT_SID  # noqa: E402
 from tests.processes import ProcessStack, start_gunicorn, stop_process, wait_until  # noqa: E402
 from tests.support import AUTH_TOKEN, BASE_CONFIG, SUPPORT_NUMBER, RedisServer  # noqa: E402

@@ -52,9 +52,6 @@ class Staff:
     mobile: str
     role: str
 
-    def as_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "mobile": self.mobile, "role": self.role}
-
 
 @dataclass(frozen=True)
 class EscalationStep:
@@ -91,6 +88,13 @@ class Config:
     escalation_repeat: int
     delivery_deadline_minutes: int
     source: str = field(default="config", compare=False)
+
+    def staff_with_mobile(self, e164: str | None) -> Staff | None:
+        """The staff member whose mobile is ``e164``, if any."""
+        for person in self.staff.values():
+            if e164 and person.mobile == e164:
+                return person
+        return None
 
 
 def load_config(path: str | Path) -> Config:

@@ -1,13 +1,12 @@
 """The ticket store: a SQLAlchemy engine and sessions, SQLite (WAL) by default.
 
 ``DATABASE_URL`` selects another database (PostgreSQL in production and in CI).
-The schema is created at start-up from the models; each domain keeps its models in
-its own module, listed in ``MODEL_MODULES`` so that every table exists before the
-first request.
+The schema is created at start-up from the models on ``Base``; each domain keeps its
+models in its own package, and the composition root (``wiring.py``) imports them all
+before the store is opened.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import random
 import sqlite3
@@ -16,9 +15,8 @@ import time
 import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event, insert, inspect, text
 from sqlalchemy.engine import make_url
@@ -32,7 +30,6 @@ LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock befo
 # makes the log pass this many pages; the worker's housekeeping checkpoints every few seconds
 # (Store.checkpoint), so a webhook's or a page's commit only does it if no worker runs.
 WAL_AUTOCHECKPOINT_PAGES = 16000  # 64 MB
-MODEL_MODULES = ("core.models", "dispatch.verification_models", "dispatch.paging_models")
 SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every supported database (PostgreSQL's int4)
 
@@ -62,7 +59,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use core.clock.now()")
+            raise ValueError("naive datetime given to the store; use the runtime's clock")
         return value.astimezone(timezone.utc).replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -102,7 +99,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
         self.schema_ready = False
-        self._gate = threading.RLock() if self.is_sqlite else None  # see _turn
+        self._gate = threading.RLock() if self.is_sqlite else None  # see _one_writer_at_a_time
 
     def create_schema(self) -> None:
         """Create missing tables and add missing columns, in one transaction.
@@ -114,8 +111,6 @@ class Store:
         CREATE fail, so a transaction-level advisory lock queues them: the later ones
         find the schema made.
         """
-        for module in MODEL_MODULES:
-            importlib.import_module(module)
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
@@ -130,7 +125,7 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        with self._turn():
+        with self._one_writer_at_a_time():
             session: Session = self._sessions()
             try:
                 with session.begin():
@@ -152,7 +147,7 @@ class Store:
             session.close()
 
     @contextmanager
-    def _turn(self):
+    def _one_writer_at_a_time(self):
         """SQLite: this process's transactions one at a time.
 
         Each holds the database's one write lock anyway (BEGIN IMMEDIATE), so no

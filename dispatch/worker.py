@@ -3,7 +3,8 @@
 Besides running jobs it keeps two promises of the web app: jobs written to the outbox
 while Redis was down are enqueued once it is back, and voicemails spooled to disk
 while the database was down become tickets once it is back. And it picks up what
-another worker left when it died mid-job (``dispatch.recovery``).
+another worker left when it died mid-job (``dispatch.jobs.recovery`` and each domain's
+``recovery``).
 """
 from __future__ import annotations
 
@@ -18,12 +19,19 @@ import threading
 import redis
 from rq import SimpleWorker
 
+import wiring
 from core import logs
-from core import runtime as runtime_module
 from core.config import ConfigError
 from core.heap import freeze_startup_objects
-from core.runtime import QUEUE_NAMES
-from dispatch import disclosures, outbox, recovery, spool
+from dispatch import jobs
+from dispatch import runtime as runtime_module
+from dispatch.escalation import recovery as escalation_recovery
+from dispatch.jobs import recovery
+from dispatch.jobs.schedule import QUEUE_NAMES
+from dispatch.notification import recovery as notification_recovery
+from dispatch.runtime import Runtime
+from dispatch.calls import spool
+from dispatch.verification import one_time_secrets
 
 log = logging.getLogger("dispatch.worker")
 HOUSEKEEPING_SECONDS = 2.0
@@ -32,15 +40,15 @@ HOUSEKEEPING_SECONDS = 2.0
 GIVE_WAY_SECONDS = 0.02
 
 
-def _ensure_schema(runtime) -> None:
+def _ensure_schema(runtime: Runtime) -> None:
     runtime.store.ensure_schema()
 
 
-def _checkpoint(runtime) -> None:
+def _checkpoint(runtime: Runtime) -> None:
     runtime.store.checkpoint()
 
 
-def housekeeping(runtime, stop: threading.Event, idle: threading.Event | None = None,
+def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event | None = None,
                  interval: float = HOUSEKEEPING_SECONDS) -> None:
     """Flush the outbox, replay the spool, recover dead workers' jobs and pages, destroy one-time
     secrets whose time is up, and checkpoint SQLite's log until ``stop`` is set; survives Redis or
@@ -56,12 +64,12 @@ def housekeeping(runtime, stop: threading.Event, idle: threading.Event | None = 
         if idle is not None:
             idle.wait(GIVE_WAY_SECONDS)
 
-    def replay(runtime) -> None:
+    def replay(runtime: Runtime) -> None:
         spool.replay(runtime, give_way)
 
     while not stop.is_set():
-        for task in (_ensure_schema, outbox.flush, replay, recovery.rescue_jobs, recovery.resume_pages,
-                     recovery.sweep_overdue, disclosures.expire_due, _checkpoint):
+        for task in (_ensure_schema, jobs.flush, replay, recovery.rescue_jobs, notification_recovery.resume_pages,
+                     escalation_recovery.sweep_overdue, one_time_secrets.expire_due, _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die
@@ -127,7 +135,7 @@ def scheduler_dies_with_worker() -> None:
     os.register_at_fork(after_in_child=in_child)
 
 
-def make_worker(runtime, name: str | None = None) -> PagingWorker:
+def make_worker(runtime: Runtime, name: str | None = None) -> PagingWorker:
     return PagingWorker([runtime.queue(q) for q in QUEUE_NAMES], connection=runtime.redis, name=name)
 
 
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.configure()
     try:
-        runtime = runtime_module.install(runtime_module.build())
+        runtime = runtime_module.install(wiring.build())
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2

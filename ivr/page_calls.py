@@ -12,15 +12,18 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from core import phones
 from core.db import parse_id
-from core.models import Ticket
-from dispatch import delivery, escalation
-from dispatch.paging_models import Page
-from dispatch.timeline import add_event
+from dispatch.escalation import responses
+from dispatch.notification import delivery
+from dispatch.notification.models import Page
+from dispatch.notification.twilio import statuses
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.timeline import add_event
+from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
 from ivr.twiml import answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
 from voice_prompts import say, speech
@@ -31,10 +34,6 @@ bp = Blueprint("page_calls", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
 
 MENU_ATTEMPTS = 3
-
-
-def _runtime():
-    return current_app.extensions["runtime"]
 
 
 def _load(kind: str):
@@ -73,10 +72,11 @@ def _taken_by(name: str | None) -> str:
 
 def _answered_by_machine(page) -> bool:
     """An answering machine picked up: hang up and let the escalation move on (never an ack)."""
-    answered_by = request.form.get("AnsweredBy")
-    if not delivery.is_machine(answered_by):
+    answered_by = (request.form.get("AnsweredBy") or "")[:30]
+    if not statuses.is_machine(answered_by):
         return False
-    delivery.update_status(_runtime(), page.id, request.form.get("CallSid"), "in-progress", answered_by=answered_by)
+    delivery.update_status(_runtime(), page.id, request.form.get("CallSid"),
+                           statuses.report("in-progress", call=True, answered_by=answered_by))
     return True
 
 
@@ -126,7 +126,7 @@ def _settled(ticket):
         return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
     runtime = _runtime()
     with runtime.store.reading() as session:
-        name = escalation.acknowledged_by(session, runtime.config, ticket.id)
+        name = responses.acknowledged_by(session, runtime.config, ticket.id)
     return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
 
 
@@ -136,7 +136,7 @@ def page_key(page, ticket):
     digit = (request.form.get("Digits") or "")[:1]
     if digit in ("4", "6"):
         status = "acknowledged" if digit == "4" else "resolved"
-        outcome, name = escalation.set_status(_runtime(), ticket.id, status, page.staff_id, "voice")
+        outcome, name = responses.set_status(_runtime(), ticket.id, status, page.staff_id, "voice")
         if outcome == "done":
             return hang_up("voice_page_acknowledged" if digit == "4" else "voice_page_resolved",
                            spelled=_spelled(ticket))
@@ -161,9 +161,10 @@ def call_status():
     if page_id is None:
         return empty()
     form = request.form
-    if form.get("CallStatus"):
-        delivery.update_status(_runtime(), page_id, (form.get("CallSid") or "")[:64] or None,
-                               form.get("CallStatus")[:20], answered_by=(form.get("AnsweredBy") or "")[:30] or None)
+    report = statuses.report((form.get("CallStatus") or "")[:20], call=True,
+                             answered_by=(form.get("AnsweredBy") or "")[:30] or None)
+    if report is not None:
+        delivery.update_status(_runtime(), page_id, (form.get("CallSid") or "")[:64] or None, report)
     return empty()
 
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, request
+from flask import abort, request
 from twilio.request_validator import RequestValidator
+
+from ivr.context import runtime as _runtime
 
 log = logging.getLogger(__name__)
 
 
 def public_url() -> str:
     """The URL as Twilio saw it when it signed the request."""
-    base = current_app.extensions["runtime"].settings.public_base_url
+    base = _runtime().settings.public_base_url
     if not base:
         return request.url
     query = request.query_string.decode("latin-1")
@@ -24,7 +26,7 @@ def public_url() -> str:
 
 def require_twilio_signature() -> None:
     """``before_request`` hook of the Twilio blueprints: 403 unless the signature validates."""
-    token = current_app.extensions["runtime"].settings.twilio_auth_token
+    token = _runtime().settings.twilio_auth_token
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token:
         log.error("TWILIO_AUTH_TOKEN is not set, so no webhook can be verified: refusing %s", request.path)

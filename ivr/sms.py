@@ -1,25 +1,28 @@
-"""Technicians' SMS replies and the delivery status of every SMS we send."""
+"""Technicians' SMS replies and the delivery status of every SMS we send.
+
+Twilio's own keywords (STOP, START, HELP-like words it answers itself) are Twilio's
+business: they get no answer from us.
+"""
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from core import phones
 from core.db import parse_id
-from dispatch import delivery, rotation, sms_commands
+from dispatch.escalation import sms_commands
+from dispatch.notification import delivery
+from dispatch.notification.twilio import statuses
+from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 bp.before_request(require_twilio_signature)
-
-
-def _runtime():
-    return current_app.extensions["runtime"]
 
 
 def _reply(text: str | None) -> Response:
@@ -38,11 +41,13 @@ def incoming():
     """A text to the support number. Only staff mobiles get an answer; anyone else learns nothing."""
     runtime = _runtime()
     sender = phones.normalise(request.form.get("From"), runtime.config.region)
-    staff = rotation.staff_by_mobile(runtime.config, sender)
+    staff = runtime.config.staff_with_mobile(sender)
     if staff is None:
         log.info("SMS from a number that is not a staff mobile: ignored")
         return _reply(None)
     body = (request.form.get("Body") or "")[:500]
+    if statuses.is_carrier_keyword(body):
+        return _reply(None)
     sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "")[:64]
     return _reply(sms_commands.handle(runtime, staff, body, sid))
 
@@ -52,9 +57,10 @@ def status():
     """Status callback of every SMS we send (``?page=`` names the page): out-of-order safe."""
     page_id = _page_id()
     form = request.form
-    if page_id is not None and form.get("MessageStatus"):
-        delivery.update_status(_runtime(), page_id, (form.get("MessageSid") or "")[:64] or None,
-                               form.get("MessageStatus")[:20], error_code=(form.get("ErrorCode") or "")[:10] or None)
+    report = statuses.report((form.get("MessageStatus") or "")[:20], call=False,
+                             error_code=(form.get("ErrorCode") or "")[:10] or None)
+    if page_id is not None and report is not None:
+        delivery.update_status(_runtime(), page_id, (form.get("MessageSid") or "")[:64] or None, report)
     return _reply(None)
 
 

@@ -3,7 +3,6 @@ and calls driven through signed webhooks. Nothing of the app is patched."""
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import socket
@@ -19,13 +18,13 @@ import redis
 from sqlalchemy import create_engine
 
 from core.clock import FixedClock
-from core.db import MODEL_MODULES, Base
+from core.db import Base
 from core.embedded_redis import server_binary
-from core.runtime import Runtime, build
+from dispatch.runtime import Runtime
 from core.settings import Settings
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks
 from fake_twilio.server import FakeTwilio
-from ivr import create_app
+from wiring import build, create_app, load_models
 
 NY = ZoneInfo("America/New_York")
 AUTH_TOKEN = "test-auth-token-" + "f" * 16
@@ -106,8 +105,7 @@ def fresh_database_url(folder: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{folder / 'tickets.sqlite3'}"
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
+    load_models()
     engine = create_engine(url)
     with engine.begin() as conn:
         # A session an earlier test left behind (a process it killed, a pool it did not

@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dispatch import spool
+from dispatch.calls import spool
 from tests.support import CLIENT_PHONE
 
 # What a caller hears: not run again on PostgreSQL (scripts/postgres), whose tickets, spool and
@@ -175,7 +175,7 @@ def test_extension_501_at_3am_is_a_p1_ticket_handed_to_the_dispatcher(stack):
     assert "on-call technician is being paged now" in call.said
     assert "hang up" not in call.transcript
     jobs = stack.queued_jobs("urgent")
-    assert [(j.func_name, j.args) for j in jobs] == [("dispatch.jobs.page_ticket", (1,))]
+    assert [(j.func_name, j.args) for j in jobs] == [("dispatch.escalation.steps.page_ticket", (1,))]
     call.deliver_callbacks()
     ticket = stack.ticket("1")
     assert (ticket["kind"], ticket["priority"]) == ("emergency_voicemail", "P1")

@@ -14,10 +14,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from dispatch import escalation
-from dispatch.paging_models import Page
-from dispatch.tickets import CallReport, record_call
-from dispatch.verification_models import ContactGuard
+from dispatch.escalation.steps import advance
+from dispatch.notification.models import Page
+from dispatch.calls.intake import CallReport, record_call
+from dispatch.verification.models import PinLock
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks, new_sid
 from tests.dispatch_support import emergency_voicemail, events, on_call
 from tests.support import AUTH_TOKEN, SUPPORT_NUMBER
@@ -130,7 +130,7 @@ def test_wrong_pins_on_two_calls_at_once_both_count(stack):
         for call in calls:
             assert "That PIN was not accepted" in call.said, call.said
         with stack.runtime.store.transaction() as session:
-            guard = session.get(ContactGuard, ids[name])
+            guard = session.get(PinLock, ids[name])
             assert guard.consecutive_failures == (2 if name == "ann" else 0)  # only Ann has a PIN to get wrong
 
 
@@ -149,7 +149,7 @@ def test_an_ack_racing_the_next_escalation_step_is_never_followed_by_it(paging):
 
     for number in range(1, TRIALS + 1):
         # What the worker runs when the step's timer fires, next to the technician's reply.
-        at_once([lambda: escalation.advance(paging.runtime, number), lambda: ack(number)])
+        at_once([lambda: advance(paging.runtime, number), lambda: ack(number)])
 
         timeline = [e["event"] for e in paging.ticket(str(number))["timeline"]]
         acked = timeline.index("acknowledged")

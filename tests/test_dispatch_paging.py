@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from dispatch import directory
-from dispatch.paging_models import Page
+from dispatch.notification.models import Page
 from tests.dispatch_support import (ALICE, DAVE, ERIN, advance, deliver_all, emergency_voicemail, events, on_call,
                                     paging_stack, primary_now, scheduled, settle, start_worker, two_managers_stack)
 from tests.support import config_with
@@ -184,8 +184,8 @@ def test_duplicate_jobs_and_two_worker_processes_send_each_page_once(real_time):
     emergency_voicemail(real_time)
     queue = real_time.runtime.queue("urgent")
     for n in range(6):  # the outbox's job plus copies under other ids, as a bug or a replay would make
-        queue.enqueue("dispatch.jobs.page_ticket", 1, job_id=f"copy-{n}")
-        queue.enqueue("dispatch.jobs.escalate_now", 1, 0, job_id=f"copy-now-{n}")
+        queue.enqueue("dispatch.escalation.steps.page_ticket", 1, job_id=f"copy-{n}")
+        queue.enqueue("dispatch.escalation.steps.escalate_now", 1, 0, job_id=f"copy-now-{n}")
     workers = [start_worker(real_time, f"w{i}", burst=True) for i in range(2)]
     for worker in workers:
         assert worker.wait(60) == 0

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.config import parse_config
-from dispatch import rotation
-from dispatch.paging_models import OncallOverride
+from dispatch.oncall import rotation
+from ivr.views import oncall_dict
+from dispatch.oncall.models import OncallOverride
 from tests.support import BASE_CONFIG, config_with
 
 NY = ZoneInfo("America/New_York")
@@ -39,7 +40,7 @@ def test_secondary_is_the_next_in_rotation_and_managers_come_last():
     order = CONFIG.rotation
     assert who.secondary.id == order[(order.index(who.primary.id) + 1) % 3]
     assert [m.id for m in who.managers] == ["dave"]
-    assert who.as_dict()["managers"] == [{"id": "dave", "name": "Dave Diaz", "mobile": "+12705550114",
+    assert oncall_dict(who)["managers"] == [{"id": "dave", "name": "Dave Diaz", "mobile": "+12705550114",
                                           "role": "manager"}]
 
 

@@ -4,9 +4,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from dispatch import outbox
-from dispatch.paging_models import Page
-from dispatch.sms_commands import Command, parse
+from dispatch import jobs
+from dispatch.notification.models import Page
+from dispatch.escalation.sms_commands import Command, parse
+from dispatch.notification.twilio.statuses import is_carrier_keyword
 from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
                                     settle)
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, RedisServer
@@ -27,12 +28,18 @@ def text(stack, from_, body) -> list[str]:
     ("ACK", Command("ACK", None)), ("ack 123", Command("ACK", 123)), (" Ack CS-000123 ", Command("ACK", 123)),
     ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
     ("who", Command("WHO", None)), ("HELP", Command("HELP", None)),
-    ("STOP", "carrier"), ("start", "carrier"), ("ack please", None), ("ok", None), ("", None), ("123", None),
+    ("ack please", None), ("ok", None), ("", None), ("123", None),
     ("\u201cACK\u201d", Command("ACK", None)), ("ACK 12?", Command("ACK", 12)), ("ACK, 12", Command("ACK", 12)),
     ("ACK-12", Command("ACK", 12)), ("Ack: cs-000012", Command("ACK", 12)), ("who?", Command("WHO", None)),
 ])
 def test_parse(body, expected):
     assert parse(body, "CS") == expected
+
+
+@pytest.mark.parametrize("body, keyword", [("STOP", True), ("start", True), ("'Stop.'", True), ("stop please", False),
+                                           ("ACK", False)])
+def test_twilios_own_keywords_are_left_to_twilio(body, keyword):
+    assert is_carrier_keyword(body) is keyword
 
 
 def test_ack_without_a_number_takes_the_newest_page_stops_escalation_and_tells_the_others(paging):
@@ -200,7 +207,7 @@ def test_esc_and_call_sent_while_redis_is_away_happen_once_it_is_back(tmp_path, 
         assert text(stack, people["primary"], "CALL 1")[0].startswith("Calling you now")
         assert text(stack, people["primary"], "ESC 1") == ["CS-000001: paging the next on-call step now."]
         redis_server.start()  # the same port
-        assert outbox.flush(stack.runtime) == 2  # what the worker's housekeeping does every 2 s
+        assert jobs.flush(stack.runtime) == 2  # what the worker's housekeeping does every 2 s
         settle(stack)
         bridge, voice_step = stack.fake.calls
         assert bridge["to"] == voice_step["to"] == people["primary"]

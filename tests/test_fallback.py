@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from dispatch import outbox
+from dispatch import jobs
 from tests.support import NY, RedisServer, free_port, make_stack
 
 pytestmark = pytest.mark.postgres
@@ -23,9 +23,9 @@ def test_fallback_takes_a_voicemail_with_redis_down_and_the_page_waits_in_the_ou
         assert ticket["priority"] == "P1" and ticket["transcript"] == "Nothing works"
         # The ticket is safe in the database; now Redis comes back on the same port.
         redis_server.start()
-        assert outbox.flush(stack.runtime) == 1
+        assert jobs.flush(stack.runtime) == 1
         assert [j.id for j in stack.queued_jobs("urgent")] == ["page-ticket-1"]
-        assert outbox.flush(stack.runtime) == 0  # never twice
+        assert jobs.flush(stack.runtime) == 0  # never twice
     finally:
         redis_server.stop()
         stack.fake.stop()
@@ -44,7 +44,7 @@ def test_the_whole_menu_still_works_with_redis_down(tmp_path, database_url):
 
 
 def test_fallback_records_with_the_database_unreachable_and_the_spool_makes_the_ticket(tmp_path, redis_url):
-    from dispatch import spool
+    from dispatch.calls import spool
 
     blocked = tmp_path / "blocked"
     blocked.mkdir()
@@ -71,7 +71,7 @@ def test_fallback_records_with_the_database_unreachable_and_the_spool_makes_the_
 
 
 def test_the_app_starts_and_the_fallback_records_when_the_database_was_down_at_start_up(tmp_path, redis_url):
-    from dispatch import spool
+    from dispatch.calls import spool
 
     database = tmp_path / "db" / "tickets.sqlite3"
     database.mkdir(parents=True)  # a folder where the database file should be: it cannot be opened

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dispatch import disclosures, spool
-from dispatch.verification_models import Disclosure
+from dispatch.calls import spool
+from dispatch.verification import one_time_secrets
+from dispatch.verification.models import OneTimeSecret
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
 from tests.test_verification_secret import SECRET, _post_secret, _readings, _verified_callback
 from tests.verification_helpers import ANN, BEN, seed
@@ -98,7 +99,7 @@ def test_a_dual_callback_ending_while_the_database_is_away_erases_the_secret_on_
         assert answered._post(answered.status_url, ended)[0] == 503
     assert answered._post(answered.status_url, ended)[0] == 200
     with night.runtime.store.reading() as session:
-        assert session.get(Disclosure, disclosure).ciphertext is None
+        assert session.get(OneTimeSecret, disclosure).ciphertext is None
     assert SECRET not in night.api(f"/api/disclosures/{disclosure}").get_data(as_text=True)
 
 
@@ -109,11 +110,11 @@ def test_a_secret_whose_calls_end_never_arrived_is_erased_once_its_verification_
     answered = _verified_callback(night, from_=BEN, pin=None)
     with database_away(night):
         assert answered._post(answered.status_url, {"CallStatus": "completed", "CallDuration": "60"})[0] == 503
-    assert disclosures.expire_due(night.runtime) == 0  # still within the verification's 15 minutes
+    assert one_time_secrets.expire_due(night.runtime) == 0  # still within the verification's 15 minutes
     night.clock.advance(minutes=15)
-    assert disclosures.expire_due(night.runtime) == 1
+    assert one_time_secrets.expire_due(night.runtime) == 1
     with night.runtime.store.reading() as session:
-        assert session.get(Disclosure, disclosure).ciphertext is None
+        assert session.get(OneTimeSecret, disclosure).ciphertext is None
 
 
 def test_option_2_with_the_database_away_goes_back_to_the_menu_where_the_voicemail_works(night):

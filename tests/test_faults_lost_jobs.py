@@ -2,7 +2,7 @@
 database still says what is owed, and the workers' sweep queues it again once it is overdue."""
 import pytest
 
-from dispatch import recovery
+from dispatch.escalation import recovery
 from fake_twilio.phone import Webhooks
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, settle
 from tests.support import AUTH_TOKEN, SUPPORT_NUMBER

@@ -2,7 +2,7 @@
 it becomes a ticket, and the page goes out once the store is back. Real worker processes throughout."""
 import pytest
 
-from dispatch import spool
+from dispatch.calls import spool
 from fake_twilio.phone import ACCOUNT_SID
 from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
                                     wait_alive, wait_until, worker_logs)

@@ -1,14 +1,14 @@
 """The one adapter around the twilio client: real HTTP to the stand-in, or the console outbox."""
 import pytest
 
-from core.models import ConsoleMessage
-from dispatch.carrier import DeliveryError
+from dispatch.notification.carrier import DeliveryError, DeliveryState
+from dispatch.notification.console import ConsoleMessage
 from tests.support import make_stack
 
 
 def test_sms_goes_through_the_real_twilio_client_to_the_api_base_url(stack):
     sent = stack.runtime.carrier.send_sms("+12705550111", "CS-000001 test page", "http://localhost/sms/status")
-    assert sent.sid.startswith("SM") and sent.status == "queued"
+    assert sent.sid.startswith("SM") and sent.state is DeliveryState.SENDING  # Twilio said "queued"
     [message] = stack.fake.sms_to("+12705550111")
     assert message["from"] == "+12702054709" and message["body"] == "CS-000001 test page"
     assert message["status_callback"] == "http://localhost/sms/status"

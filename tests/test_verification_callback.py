@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dispatch.verification_models import Callback
+from dispatch.verification.models import Callback
 from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
 from tests.support import SUPPORT_NUMBER
 from tests.verification_helpers import (ANN, ANN_DESK, ANN_PIN, BEN, GIL, STRANGER, contact, events,

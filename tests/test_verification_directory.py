@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.models import Contact
+from dispatch.directory.models import Contact
 from tests.support import config_with, make_stack
 from tests.verification_helpers import ANN, BEN, contact, seed
 

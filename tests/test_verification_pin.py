@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.models import OutboxJob
-from dispatch import outbox
+from dispatch.jobs.models import OutboxJob
+from dispatch import jobs
+from dispatch.escalation.steps import page_ticket
 
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
                                         run_callbacks, seed, verification_tickets)
@@ -164,17 +165,17 @@ def test_a_pin_webhook_hands_to_rq_only_the_jobs_it_made(stack):
     left to the worker's flush, not done inside the caller's webhook."""
     seed(stack)
     with stack.runtime.store.transaction() as session:
-        outbox.add(session, "dispatch.jobs.page_ticket", [12345], key="someone-elses-job", queue="urgent")
+        jobs.enqueue_after_commit(session, page_ticket, 12345)  # someone else's job
     queued = lambda: set(stack.runtime.queue("urgent").job_ids)  # noqa: E731
 
     first = reach_pin_prompt(stack, ANN)
     for pin in ("1357", "2468", "3579"):
         first.press(pin + "#")
-    assert any(key.startswith("callback-") for key in queued())
+    assert any(key.startswith("place-callback-") for key in queued())
     second = reach_pin_prompt(stack, ANN).press("1470#").press("2581#")  # the fifth wrong PIN locks
     assert "That PIN was not accepted" in second.said
-    assert any(key.startswith("security-notice-") for key in queued())
-    assert "someone-elses-job" not in queued()
+    assert any(key.startswith("send-security-notice-") for key in queued())
+    assert "page-ticket-12345" not in queued()
     with stack.runtime.store.transaction() as session:
         pending = session.scalars(select(OutboxJob.job_key).where(OutboxJob.enqueued_at.is_(None))).all()
-    assert pending == ["someone-elses-job"]
+    assert pending == ["page-ticket-12345"]

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from core.config import ConfigError
-from dispatch import secrets_box
-from dispatch.verification_jobs import expire_disclosure
-from dispatch.verification_models import Disclosure
+from dispatch.verification import secret_box
+from dispatch.verification.one_time_secrets import expire_secret
+from dispatch.verification.models import OneTimeSecret
 from tests.support import make_stack
 from tests.verification_helpers import (ANN, ANN_PIN, BEN, contact_id, events, reach_pin_prompt, run_callbacks,
                                         seed, verification_tickets)
@@ -77,7 +77,7 @@ def test_the_secret_is_spoken_exactly_once_then_destroyed(stack):
     state = _disclosure(stack, disclosure_id)
     assert state["status"] == "delivered" and state["delivered_to"] == ANN and state["destroyed_at"]
     with stack.runtime.store.transaction() as session:
-        assert session.get(Disclosure, disclosure_id).ciphertext is None
+        assert session.get(OneTimeSecret, disclosure_id).ciphertext is None
 
     again = _verified_callback(stack)
     assert "you are verified" in again.said and _readings(again) == 0
@@ -133,13 +133,13 @@ def test_an_undelivered_secret_expires_after_24_hours(stack):
     ids = seed(stack)
     disclosure_id = _post_secret(stack, ids["ann"])
     scheduled = stack.runtime.queue("default").scheduled_job_registry.get_job_ids()
-    assert f"expire-disclosure-{disclosure_id}" in scheduled
+    assert f"expire-secret-{disclosure_id}" in scheduled
 
     stack.clock.advance(hours=23, minutes=59)
-    expire_disclosure(disclosure_id)
+    expire_secret(disclosure_id)
     assert _disclosure(stack, disclosure_id)["status"] == "pending"
     stack.clock.advance(minutes=1)
-    expire_disclosure(disclosure_id)
+    expire_secret(disclosure_id)
     state = _disclosure(stack, disclosure_id)
     assert state["status"] == "expired" and state["delivered_at"] is None
 
@@ -205,7 +205,7 @@ def test_the_secret_never_appears_in_logs_database_file_or_api_answers(stack, ca
     assert not any(SECRET in str(record.args) for record in caplog.records)
     assert SECRET.encode() not in _database_bytes(stack)
     with stack.runtime.store.transaction() as session:
-        row = session.scalar(select(Disclosure))
+        row = session.scalar(select(OneTimeSecret))
         assert row.ciphertext is None and row.delivered_to == ANN
 
 
@@ -230,18 +230,18 @@ def test_disclosures_refuse_bad_requests_without_echoing_the_secret(stack):
 
 
 def test_the_key_file_is_private_and_a_bad_key_is_refused(stack, tmp_path):
-    key_file = stack.runtime.settings.data_dir / secrets_box.KEY_FILE
+    key_file = stack.runtime.settings.data_dir / secret_box.KEY_FILE
     assert key_file.stat().st_mode & 0o777 == 0o600
     with pytest.raises(ConfigError, match="IVR_SECRET_KEY"):
-        secrets_box.box_for(dataclasses.replace(stack.runtime.settings, secret_key="too-short"))
+        secret_box.box_for(dataclasses.replace(stack.runtime.settings, secret_key="too-short"))
 
 
 def test_a_key_from_the_environment_is_used_instead_of_a_key_file(tmp_path, redis_url, database_url):
-    stack = make_stack(tmp_path, redis_url, database_url, env={"IVR_SECRET_KEY": secrets_box.new_key()})
+    stack = make_stack(tmp_path, redis_url, database_url, env={"IVR_SECRET_KEY": secret_box.new_key()})
     try:
         ids = seed(stack)
         _post_secret(stack, ids["ben"])
-        assert not (stack.runtime.settings.data_dir / secrets_box.KEY_FILE).exists()
+        assert not (stack.runtime.settings.data_dir / secret_box.KEY_FILE).exists()
         assert _readings(_verified_callback(stack, from_=BEN, pin=None)) == 1
     finally:
         stack.fake.stop()

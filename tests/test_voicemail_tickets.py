@@ -4,8 +4,9 @@ import io
 
 import pytest
 
-from dispatch import directory, spool
-from dispatch.tickets import CallReport
+from dispatch import directory
+from dispatch.calls import spool
+from dispatch.calls.intake import CallReport
 from fake_twilio.phone import ACCOUNT_SID
 from tests.dispatch_support import database_held
 from tests.support import CLIENT_PHONE

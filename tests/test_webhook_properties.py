@@ -32,10 +32,10 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException
 
-from core.models import Ticket, TimelineEvent
-from dispatch import spool
-from dispatch.paging_models import Page
-from dispatch.tickets import BOXES
+from dispatch.tickets.models import Ticket, TimelineEvent
+from dispatch.calls import spool
+from dispatch.notification.models import Page
+from dispatch.calls.intake import BOXES
 from fake_twilio.phone import ACCOUNT_SID, CallError, PhoneCall, new_sid
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, on_call, settle
 from tests.support import AUTH_TOKEN, CLIENT_PHONE, NY, SUPPORT_NUMBER, fresh_database_url, make_stack
@@ -147,11 +147,11 @@ SMS_PARAMS = st.fixed_dictionaries({}, optional=SMS_FIELDS)
 NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", "-1", "0", "1", "2", "3", "4",
                                                                             "99999999999999999999", "1e3", "１"))
 QUERY = st.fixed_dictionaries({}, optional={
-    "attempt": NUMBERS, "silences": NUMBERS, "w": NUMBERS, "d": NUMBERS,
+    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS,
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
                       st.sampled_from([Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
-    "t": st.one_of(st.sampled_from([Seeded("ann_token"), Seeded("ben_token")]), st.just(Seeded("ann_token")),
+    "token": st.one_of(st.sampled_from([Seeded("ann_token"), Seeded("ben_token")]), st.just(Seeded("ann_token")),
                    one_of_values("0" * 43)),
 })
 INSTANTS = st.sampled_from([
@@ -215,16 +215,16 @@ VOICE_ENDPOINTS = [
     Endpoint("/voice/page/key", CALLEE, ("page",)),
     Endpoint("/voice/bridge", CALLEE, ("page",), silent_end=_machine),
     Endpoint("/voice/bridge/result", CALLEE, ("page",)),
-    Endpoint("/verification/callback", CALLEE, ("t", "w")),
-    Endpoint("/verification/callback/confirm", CALLEE, ("t",)),
-    Endpoint("/verification/callback/pin", CALLEE, ("t",)),
-    Endpoint("/verification/callback/secret", CALLEE, ("t", "d")),
+    Endpoint("/verification/callback", CALLEE, ("token", "wait")),
+    Endpoint("/verification/callback/confirm", CALLEE, ("token",)),
+    Endpoint("/verification/callback/pin", CALLEE, ("token",)),
+    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret")),
     Endpoint("/voice/recording-status", CALLBACK, ("box",)),
     Endpoint("/voice/transcription", CALLBACK, ("box",)),
     Endpoint("/voice/status", CALLBACK),
     Endpoint("/voice/page/status", CALLBACK, ("page",)),
     Endpoint("/voice/bridge/status", CALLBACK, ("page",)),
-    Endpoint("/verification/callback/status", CALLBACK, ("t",)),
+    Endpoint("/verification/callback/status", CALLBACK, ("token",)),
 ]
 SMS_ENDPOINTS = [Endpoint("/sms/incoming", CALLBACK), Endpoint("/sms/status", CALLBACK, ("page",))]
 ALL_ENDPOINTS = VOICE_ENDPOINTS + SMS_ENDPOINTS
@@ -346,9 +346,9 @@ def world(tmp_path_factory, redis_server):
             "page_call_sid": calls["/voice/page"]["sid"],
             "bridge_page": _query_value(calls["/voice/bridge"]["url"], "page"),
             "bridge_call_sid": calls["/voice/bridge"]["sid"],
-            "ann_token": _query_value(by_number[ANN]["url"], "t"),
+            "ann_token": _query_value(by_number[ANN]["url"], "token"),
             "ann_callback_sid": by_number[ANN]["sid"],
-            "ben_token": _query_value(by_number[BEN]["url"], "t"),
+            "ben_token": _query_value(by_number[BEN]["url"], "token"),
             "ben_callback_sid": by_number[BEN]["sid"],
         }
         assert errors.records == [], "seeding the stack logged an exception"

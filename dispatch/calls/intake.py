@@ -1,0 +1,203 @@
+"""Tickets made from calls: created by whichever Twilio callback arrives first, completed
+by the others, and handed to the dispatcher once when they are P1.
+
+Twilio sends a ``<Record>`` action, a recording status callback and a transcription
+callback in any order, sometimes twice. All three call :func:`record_call`, keyed on
+the CallSid, so the result is one ticket whatever the order or repetition.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core import phones
+from core.db import get_locked, insert_now, lock_key
+from dispatch import directory, jobs
+from dispatch.escalation.steps import page_ticket
+from dispatch.runtime import Runtime
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.timeline import add_event, store_new
+
+
+@dataclass(frozen=True)
+class Box:
+    """A voicemail box: what its messages become."""
+
+    name: str
+    kind: str
+    priority: str
+
+    @property
+    def pages(self) -> bool:
+        return self.priority == "P1"
+
+
+BOXES = {
+    "support": Box("support", "voicemail", "P3"),
+    "after_hours": Box("after_hours", "voicemail", "P3"),
+    "emergency": Box("emergency", "emergency_voicemail", "P1"),
+    # Twilio reached the Fallback URL: the line was failing, so whatever the caller wanted
+    # may have been an emergency; a person is paged rather than left to find it in the morning.
+    "fallback": Box("fallback", "voicemail", "P1"),
+}
+MISSED_PRIORITY = {"P1": "P1", "P3": "P4"}
+
+
+@dataclass
+class CallReport:
+    """What one Twilio callback says about a call that reached a voicemail box."""
+
+    call_sid: str
+    box: str
+    caller_raw: str | None = None
+    recording_sid: str | None = None
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    recording_status: str | None = None  # completed | absent | failed | None (an action request)
+    transcript: str | None = None
+    transcript_status: str | None = None
+
+
+def record_call(runtime: Runtime, report: CallReport, hand_over: Callable[[Callable], None] | None = None
+                ) -> tuple[Ticket, bool]:
+    """Create or complete the ticket of ``report.call_sid``; returns (ticket, created).
+
+    Callbacks of one call take their turns (SQLite's write lock, PostgreSQL's lock on
+    the source key), so the later ones find the first one's ticket. Should a concurrent
+    insert slip through anyway, the unique source key fails ours and the retry finds and
+    completes that ticket instead.
+
+    A P1's page is in the outbox once this commits; ``hand_over``, if given, is passed
+    the step that hands it to RQ, to run when it suits (a webhook: after its response),
+    instead of running it here.
+    """
+    if report.recording_status is not None:
+        known = ticket_holding(runtime, report)
+        if known is not None:
+            return known, False
+    for attempt in range(3):
+        try:
+            with runtime.store.transaction() as session:
+                ticket, created, page = _apply(session, runtime, report)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    if page is not None:
+        step = partial(page, runtime)
+        if hand_over is None:
+            step()
+        else:
+            hand_over(step)
+    return ticket, created
+
+
+def ticket_holding(runtime: Runtime, report: CallReport) -> Ticket | None:
+    """The call's ticket if it already says everything ``report`` (a recording status) says,
+    read without the write lock.
+
+    The recording status callback usually repeats what the ``<Record>`` action stored a
+    moment before; answering it from a read spares it a writer's turn (on SQLite, the
+    database's one write lock), and the web app a spool file (``ivr.phone_tree.recording_status``).
+    """
+    with runtime.store.reading() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.source_key == f"call:{report.call_sid}"))
+        if ticket is None:
+            return None
+        box = BOXES.get(report.box, BOXES["support"])
+        events = _complete(ticket, box, report, runtime.config.voicemail_min_seconds)
+        if events or session.is_modified(ticket) or (box.pages and ticket.paged_at is None):
+            return None
+    return ticket
+
+
+def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool, Callable | None]:
+    """(the ticket, whether it was created, the hand-over of its page to RQ if this made one)."""
+    config, now = runtime.config, runtime.now()
+    box = BOXES.get(report.box, BOXES["support"])
+    source_key = f"call:{report.call_sid}"
+    # Another callback of this call waits for this one, then finds its ticket (see core.db).
+    lock_key(session, source_key)
+    known = session.scalar(select(Ticket.id).where(Ticket.source_key == source_key))
+    created = known is None
+    if created:
+        ticket = _new_ticket(session, config, report, box, source_key, now)
+    else:
+        ticket = get_locked(session, Ticket, known)
+    for event, detail in _complete(ticket, box, report, config.voicemail_min_seconds):
+        add_event(ticket, event, now, **detail)
+    paged = box.pages and ticket.paged_at is None
+    if paged:
+        ticket.paged_at = now
+        add_event(ticket, "page_requested", now)
+    if created:  # the ticket's number, for the job below and for the caller to hear
+        insert_now(session, ticket)
+        store_new(session, ticket)
+    page = jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True,
+                                     claim=True) if paged else None
+    return ticket, created, page
+
+
+def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:
+    """The call's ticket, not stored yet (``_apply`` inserts it with its events in two statements)."""
+    caller = phones.caller_id(report.caller_raw, config.region)
+    client, contact = directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)
+    ticket = Ticket(source_key=source_key, call_sid=report.call_sid, box=box.name,
+                    status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
+                    caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
+                    client=client, client_id=client.id if client else None,
+                    contact=contact, contact_id=contact.id if contact else None, created_at=now)
+    add_event(ticket, "created", now, box=box.name, caller=caller, client=client.name if client else None)
+    return ticket
+
+
+def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) -> list[tuple[str, dict]]:
+    """Fold what this callback adds into the ticket; returns the events (name, detail) it makes,
+    only real changes, for the caller to note on the timeline."""
+    events = []
+    if _another_recording(ticket, report.recording_sid):
+        # A second recording on the same call (a failing action sent the caller to the Fallback
+        # URL, and they spoke again): the first stays the ticket's, this one goes on the timeline.
+        if report.recording_status in (None, "completed") and not _noted(ticket, "another_recording",
+                                                                           report.recording_sid):
+            events.append(("another_recording", {"sid": report.recording_sid, "url": report.recording_url,
+                                                 "seconds": report.recording_seconds}))
+        if report.transcript_status == "completed" and report.transcript and not _noted(
+                ticket, "another_transcript", report.recording_sid):
+            events.append(("another_transcript", {"sid": report.recording_sid, "text": report.transcript[:2000]}))
+        return events
+    if report.recording_sid and report.recording_status in (None, "completed"):
+        seconds = report.recording_seconds
+        changed = ticket.recording_sid != report.recording_sid or (
+            seconds is not None and ticket.recording_seconds != seconds)
+        ticket.recording_sid = report.recording_sid
+        ticket.recording_url = report.recording_url or ticket.recording_url
+        if seconds is not None:
+            ticket.recording_seconds = seconds
+        if changed:
+            events.append(("recording", {"seconds": ticket.recording_seconds}))
+    elif report.recording_status in ("absent", "failed") and not ticket.recording_sid and not any(
+            e.event == "recording_" + report.recording_status for e in ticket.timeline):  # Twilio's retries
+        events.append(("recording_" + report.recording_status, {}))
+    has_message = ticket.recording_sid is not None and (ticket.recording_seconds or 0) >= min_seconds
+    if has_message and ticket.kind == "missed_call":
+        ticket.kind = box.kind
+        ticket.priority = box.priority
+    if report.transcript_status == "completed" and report.transcript and ticket.transcript != report.transcript:
+        ticket.transcript = report.transcript[:20000]
+        events.append(("transcript", {"words": len(ticket.transcript.split())}))
+    elif report.transcript_status == "failed" and not any(e.event == "transcript_failed" for e in ticket.timeline):
+        events.append(("transcript_failed", {}))
+    return events
+
+
+def _another_recording(ticket: Ticket, recording_sid: str | None) -> bool:
+    return bool(recording_sid and ticket.recording_sid and recording_sid != ticket.recording_sid)
+
+
+def _noted(ticket: Ticket, event: str, recording_sid: str) -> bool:
+    return any(e.event == event and (e.detail or {}).get("sid") == recording_sid for e in ticket.timeline)

@@ -1,0 +1,81 @@
+"""The CSV import that fills the directory: clients, contacts and their phones."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from core import phones
+from dispatch.directory.models import Client, Contact, ContactPhone
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+REQUIRED_COLUMNS = ("client", "name", "phone", "email")
+
+
+def import_csv(session, stream, region: str) -> ImportReport:
+    """Upsert clients and contacts from CSV columns ``client,name,phone,email``.
+
+    A contact is identified by client and name; its phones (``;``-separated) and email
+    are replaced by the row's. A row with a missing name or client, or any number that
+    is not a valid phone number, is rejected whole with its reason.
+    """
+    report = ImportReport()
+    reader = csv.DictReader(stream)
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"the CSV has no column(s) {', '.join(missing)}; expected header: client,name,phone,email")
+    for row in reader:
+        line = reader.line_num
+        client_name = (row.get("client") or "").strip()
+        name = (row.get("name") or "").strip()
+        email = (row.get("email") or "").strip() or None
+        raw_phones = [p.strip() for p in (row.get("phone") or "").split(";") if p.strip()]
+        if not client_name:
+            report.rejected.append((line, "missing client"))
+            continue
+        if not name:
+            report.rejected.append((line, "missing name"))
+            continue
+        if not raw_phones:
+            report.rejected.append((line, "missing phone"))
+            continue
+        numbers, bad = [], None
+        for raw in raw_phones:
+            e164 = phones.normalise(raw, region)
+            if e164 is None:
+                bad = raw
+                break
+            if e164 not in numbers:
+                numbers.append(e164)
+        if bad is not None:
+            report.rejected.append((line, f"bad phone number {bad!r}"))
+            continue
+        client = session.scalar(select(Client).where(Client.name == client_name))
+        if client is None:
+            client = Client(name=client_name)
+            session.add(client)
+            session.flush()
+        contact = session.scalar(select(Contact).where(Contact.client_id == client.id, Contact.name == name))
+        if contact is None:
+            contact = Contact(client=client, client_id=client.id, name=name, email=email,
+                              phones=[ContactPhone(e164=n) for n in numbers])
+            session.add(contact)
+            report.added += 1
+        elif contact.email == email and [p.e164 for p in contact.phones] == numbers:
+            report.unchanged += 1
+        else:
+            contact.email = email
+            kept = {p.e164: p for p in contact.phones}
+            contact.phones = [kept.get(n) or ContactPhone(e164=n) for n in numbers]
+            report.updated += 1
+        session.flush()
+    return report

@@ -1,0 +1,34 @@
+"""Tables of the directory: the MSP's clients and their contacts, with the phones on file."""
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("client_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    client: Mapped[Client] = relationship(lazy="joined")
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ContactPhone.id")
+
+
+class ContactPhone(Base):
+    __tablename__ = "contact_phones"
+    __table_args__ = (UniqueConstraint("contact_id", "e164"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    e164: Mapped[str] = mapped_column(String(20), index=True)

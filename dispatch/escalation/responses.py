@@ -1,0 +1,137 @@
+"""What people do about a paged ticket: acknowledge, resolve, escalate on request, and the
+notice to everyone else who was paged (its RQ job: ``notify_others``)."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from core.config import Config
+from core.db import get_locked
+from dispatch import jobs
+from dispatch.escalation import page_text, policy, steps
+from dispatch.escalation.models import Escalation
+from dispatch.notification import delivery
+from dispatch.notification.models import Page
+from dispatch.runtime import Runtime, current
+from dispatch.tickets.models import Ticket, TimelineEvent
+from dispatch.tickets.timeline import add_event
+
+log = logging.getLogger(__name__)
+
+
+def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via: str) -> tuple[str, str | None]:
+    """Acknowledge or resolve a ticket for ``staff_id``; stops its escalation.
+
+    Returns (outcome, name): ``done``; ``taken`` with who acknowledged it first;
+    ``resolved`` when it already was; ``missing`` when there is no such ticket.
+    The notice to the others goes through the outbox, so Redis being away delays it, never loses it.
+    """
+    now = runtime.now()
+    with runtime.store.transaction() as session:
+        ticket = get_locked(session, Ticket, ticket_id)  # two ACKs at once: the second one is "taken"
+        if ticket is None:
+            return "missing", None
+        if ticket.status == "resolved":
+            return "resolved", None
+        if status == "acknowledged" and ticket.status == "acknowledged":
+            return "taken", acknowledged_by(session, runtime.config, ticket_id)
+        ticket.status = status
+        add_event(ticket, status, now, by=staff_id, via=via)
+        escalation = session.get(Escalation, ticket_id)
+        if escalation is not None and escalation.finished_at is None:
+            escalation.finished_at, escalation.outcome = now, status
+        # Each time an ESC reopened the ticket, a new ACK or RES is news to everyone paged again.
+        reopened = session.scalar(select(func.count()).select_from(TimelineEvent).where(
+            TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "reopened"))
+        generation = [reopened] if reopened else []
+        notice = jobs.enqueue_after_commit(session, notify_others, ticket_id, status, staff_id, *generation,
+                                           now=now, claim=True)
+    notice(runtime)
+    return "done", None
+
+
+def acknowledged_by(session, config: Config, ticket_id: int) -> str | None:
+    """The name of whoever acknowledged the ticket (its timeline says), if staff."""
+    detail = session.scalar(select(TimelineEvent.detail).where(
+        TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "acknowledged")
+        .order_by(TimelineEvent.id.desc()).limit(1))
+    person = config.staff.get((detail or {}).get("by"))
+    return person.name if person else None
+
+
+def notify_others(ticket_id: int, status: str, staff_id: str, reopened: int = 0) -> None:
+    """Job: tell the others who were paged that ``staff_id`` acknowledged or resolved the ticket."""
+    tell_others(current(), ticket_id, status, staff_id, reopened)
+
+
+def tell_others(runtime: Runtime, ticket_id: int, status: str, staff_id: str, reopened: int = 0) -> None:
+    """Tell everyone else who was paged about the ticket that ``staff_id`` took (or resolved) it,
+    once per person for each time the ticket was ``reopened`` (by ESC) before.
+
+    Paged means a message may have reached them: a page sent or being sent, or one whose attempt
+    Twilio did not answer (it may have delivered it), waiting for its retry or skipped since; not
+    one Twilio refused (a 429 or 5xx created nothing) nor one that failed."""
+    config = runtime.config
+    now = runtime.now()
+    name = config.staff[staff_id].name if staff_id in config.staff else staff_id
+    created = []
+    with runtime.store.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        paged = session.scalars(select(Page.staff_id).where(
+            Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")),
+            or_(Page.state.in_(("sending", "sent")),
+                and_(Page.state.in_(("claimed", "skipped")), Page.unanswered_at.is_not(None)))).distinct()).all()
+        body = page_text.notice_body(status, ticket, config.ticket_prefix, name)
+        for other in sorted(set(paged) - {staff_id}):
+            if other not in config.staff:
+                continue
+            row_key = f"{status}:{other}" + (f":{reopened}" if reopened else "")
+            try:
+                with session.begin_nested():
+                    exists = session.scalar(select(Page.id).where(Page.ticket_id == ticket_id, Page.key == row_key))
+                    if exists is None:
+                        row = Page(ticket_id=ticket_id, key=row_key, kind="ack_notice", staff_id=other, channel="sms",
+                                   to=config.staff[other].mobile, body=body, created_at=now)
+                        session.add(row)
+                        session.flush()
+                        created.append(row.id)
+            except IntegrityError:
+                continue
+        if created:
+            add_event(ticket, "others_notified", now, about=status, by=staff_id, staff=sorted(set(paged) - {staff_id}))
+    for page_id in created:
+        delivery.send(runtime, page_id)
+
+
+def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str) -> str:
+    """ESC from ``staff_id``: page the policy's next step now. A ticket they had acknowledged goes
+    back to ``new`` (``reopened`` on its timeline), and a stopped policy restarts from where it was
+    (``policy.reopen``). ``request_id`` names the request (the SMS's id): one job per request, and two
+    for one position run it once (``steps.advance`` decides).
+
+    Returns ``queued``, ``resolved`` (nothing to escalate) or ``done`` (every step was paged already).
+    """
+    now = runtime.now()
+    with runtime.store.transaction() as session:
+        ticket = get_locked(session, Ticket, ticket_id)  # not interleaved with an ACK or a running step
+        if ticket.status == "resolved":
+            return "resolved"
+        state = session.get(Escalation, ticket_id)
+        if state is None:
+            session.add(policy.begin_now(runtime.config, ticket_id, now))
+            position = 0
+        else:
+            position = state.next_position
+            if position > policy.final_position(runtime.config):
+                return "done"
+            if state.finished_at is not None:
+                policy.reopen(runtime.config, state, now)
+        if ticket.status == "acknowledged":
+            ticket.status = "new"
+            add_event(ticket, "reopened", now, by=staff_id, via="sms")
+        step = jobs.enqueue_after_commit(session, steps.escalate_now, ticket_id, position, f"ESC from {staff_id}",
+                                         key=f"{ticket_id}-{position}-esc-{request_id}", now=now, claim=True)
+    step(runtime)
+    return "queued"

@@ -1,0 +1,46 @@
+"""SMS text in GSM-7 characters, trimmed to fit one segment.
+
+One character outside GSM-7 (an emoji, a curly quote, an accented letter GSM-7 lacks)
+switches the whole message to UCS-2 and its limit from 160 to 70 characters, so a
+transcript's "café – it’s down" would triple the cost and split the message. Everything
+variable in a message goes through :func:`gsm7` (Unidecode, then '?' for what is left).
+"""
+from __future__ import annotations
+
+import re
+
+from unidecode import unidecode
+
+SEGMENT_UNITS = 160
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = frozenset("^{}\\[~]|€")  # each takes two units (an escape, then the character)
+
+
+def gsm7(text: str) -> str:
+    """``text`` in GSM-7 characters only, on one line."""
+    out = []
+    for ch in text:
+        if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
+            out.append(ch)
+        else:
+            out.append("".join(c if c in GSM7_BASIC or c in GSM7_EXTENDED else "?" for c in unidecode(ch)))
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def units(text: str) -> int:
+    return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+
+
+def first_words(text: str, room: int) -> str:
+    """As many whole words of ``text`` as fit in ``room`` units, with '...' when cut."""
+    if units(text) <= room:
+        return text
+    words, kept = text.split(" "), ""
+    for word in words:
+        candidate = f"{kept} {word}" if kept else word
+        if units(candidate) + 3 > room:
+            break
+        kept = candidate
+    return kept + "..." if kept else ""

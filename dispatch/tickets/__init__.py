@@ -1,0 +1,1 @@
+"""Tickets: made from calls, numbered, with a timeline of everything that happens to them."""

@@ -1,0 +1,57 @@
+"""Tables of tickets: a numbered ticket per call that needs a human, and its timeline."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+from dispatch.directory.models import Client, Contact
+
+
+STATUSES = ("new", "acknowledged", "resolved")
+
+
+class Ticket(Base):
+    """A numbered ticket; its number is its id, so two web processes never share one."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # What made the ticket, unique so retried callbacks find it instead of opening another:
+    # "call:<CallSid>" for a voicemail or missed call.
+    source_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    priority: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(30))
+    box: Mapped[str | None] = mapped_column(String(20))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller: Mapped[str] = mapped_column(String(20))
+    caller_raw: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    recording_seconds: Mapped[int | None] = mapped_column(Integer)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_method: Mapped[str | None] = mapped_column(String(20))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client: Mapped[Client | None] = relationship(lazy="joined")
+    contact: Mapped[Contact | None] = relationship(lazy="joined")
+    # Loaded when read (the API, the CLI, a failed transcription's check), not with every ticket:
+    # the paging path writes to the timeline of tickets whose history it never reads
+    # (see dispatch.tickets.timeline.add_event).
+    timeline: Mapped[list["TimelineEvent"]] = relationship(
+        back_populates="ticket", order_by="TimelineEvent.id", cascade="all, delete-orphan")
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    ticket: Mapped[Ticket] = relationship(back_populates="timeline")

@@ -1,0 +1,2 @@
+"""Caller verification: portal PINs, the PIN lock, identifying callers, the dual callback,
+one-time secrets and security notices."""

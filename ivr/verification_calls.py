@@ -1,0 +1,351 @@
+"""Menu option 2 on the phone: prove who you are, by portal PIN or by dual callback;
+and the callback itself, where a waiting one-time secret is read out.
+
+What a caller hears never depends on whether the number they call from or key in
+belongs to a contact, whether that contact has a PIN, or whether PIN entry is locked:
+every one of those gets the same PIN question, the same "not accepted", and the same
+callback promise. Only a real contact's number on file is ever called back.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+import voice_prompts
+from core import phones
+from core.db import MAX_ID
+from dispatch.jobs.outbox import Handover
+from dispatch.notification.twilio import statuses
+from dispatch.verification import callbacks, identity, one_time_secrets
+from dispatch.verification.identity import PinResult
+from ivr.context import runtime as _runtime
+from ivr.phone_tree import main_menu
+from ivr.signature import require_twilio_signature
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
+from voice_prompts import speech
+from voice_prompts.verification import spell_secret
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("verification", __name__, url_prefix="/verification")
+bp.before_request(require_twilio_signature)
+
+NUMBER_ATTEMPTS = 3
+SILENCES_BEFORE_CALLBACK = 2
+PLACING_WAITS = 3
+
+
+def _call_sid() -> str:
+    return (request.form.get("CallSid") or "unknown")[:64]
+
+
+def _digits() -> str:
+    return (request.form.get("Digits") or "").strip()[:20]
+
+
+def _int_arg(name: str, high: int) -> int:
+    try:
+        return max(0, min(high, int(request.args.get(name, "0"))))
+    except ValueError:
+        return 0
+
+
+def _public_base() -> str:
+    """Where Twilio reaches us, for the callback's own URLs (the signature proved this host)."""
+    return _runtime().settings.public_base_url or request.host_url.rstrip("/")
+
+
+# -- the inbound call -------------------------------------------------------------------------
+@bp.post("/start")
+def start():
+    runtime = _runtime()
+    caller = phones.normalise(request.form.get("From"), runtime.config.region)
+    with runtime.store.transaction() as session:
+        vcall, new = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if new and caller:
+            identity.identify(session, runtime, vcall, caller, "caller_id")
+        identified = vcall.contact is not None
+    response = VoiceResponse()
+    return twiml(_ask_pin(response) if identified else _ask_number(response, attempt=1))
+
+
+def _ask_number(response: VoiceResponse, attempt: int) -> VoiceResponse:
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.number", attempt=attempt))
+    speak(gather, "verify_ask_number")
+    response.redirect(url_for("verification.number", attempt=attempt), method="POST")
+    return response
+
+
+@bp.post("/number")
+def number():
+    runtime, digits = _runtime(), _digits()
+    attempt = max(1, _int_arg("attempt", NUMBER_ATTEMPTS))
+    keyed = phones.normalise(digits, runtime.config.region) if digits.isdigit() else None
+    if keyed is None:
+        response = VoiceResponse()
+        speak(response, "verify_bad_number" if digits else "verify_no_input")
+        if attempt < NUMBER_ATTEMPTS:
+            return twiml(_ask_number(response, attempt + 1))
+        speak(response, "verify_number_give_up")
+        return twiml(main_menu(response))
+    with runtime.store.transaction() as session:
+        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if vcall.contact is None:
+            identity.identify(session, runtime, vcall, keyed, "keyed")
+    return twiml(_ask_pin(VoiceResponse()))
+
+
+def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.pin"))
+    speak(gather, "verify_ask_pin")
+    response.redirect(url_for("verification.pin", silences=silences + 1), method="POST")
+    return response
+
+
+@bp.post("/pin")
+def pin():
+    runtime, digits = _runtime(), _digits()
+    silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
+    if not digits and silences < SILENCES_BEFORE_CALLBACK:
+        response = VoiceResponse()
+        speak(response, "verify_no_input")
+        return twiml(_ask_pin(response, silences))
+    response, notice, ring_back = VoiceResponse(), None, None
+    with runtime.store.transaction() as session:
+        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        if not digits or "*" in digits:
+            identity.callback_asked(runtime, vcall, "star" if digits else "silence")
+            result = PinResult.EXHAUSTED
+        else:
+            result, notice = identity.check_pin(session, runtime, vcall, digits)
+        if result is PinResult.RETRY:
+            speak(response, "verify_pin_not_accepted")
+            _ask_pin(response)
+        elif result is PinResult.EXHAUSTED:
+            if digits and "*" not in digits:
+                speak(response, "verify_pin_not_accepted")
+            ring_back = _promise_callback(session, vcall, response)
+        elif one_time_secrets.pending_for(session, runtime, vcall.contact.id) is not None:
+            speak(response, "verify_message_waiting")
+            ring_back = _promise_callback(session, vcall, response)
+        else:
+            speak(response, "verify_verified",
+                  spelled=speech.spoken_ticket(runtime.config.ticket_prefix, vcall.ticket_id))
+            speak(response, "verify_back_to_menu")
+            main_menu(response)
+    _hand_over(notice, ring_back)
+    return twiml(response)
+
+
+def _hand_over(*jobs: Handover | None) -> None:
+    """Hand this request's own jobs, now committed, to RQ (the worker flushes the rest)."""
+    for job in jobs:
+        if job is not None:
+            job(_runtime())
+
+
+def _promise_callback(session, vcall, response: VoiceResponse) -> Handover | None:
+    """Queue the callback and tell the caller; returns the callback job's hand-over, if one was queued."""
+    ring_back = callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
+    speak(response, "verify_callback_promise")
+    response.hangup()
+    return ring_back
+
+
+# -- the dual callback --------------------------------------------------------------------
+def _token() -> str:
+    return request.args.get("token", "")[:100]
+
+
+def _refuse(session, exc: callbacks.Rejected):
+    """Answer a webhook that may not go on: nothing sensitive, hang up, and erase what was delivered."""
+    log.warning("refused a callback webhook on %s: %s", request.path, exc.reason)
+    if exc.callback is not None and exc.callback.call_sid:
+        one_time_secrets.finish_call(session, _runtime(), exc.callback, "callback webhook refused")
+    return hang_up("verify_callback_invalid")
+
+
+def _admit(session, steps: tuple[str, ...], fresh: bool = True, wait_while_placing: bool = False):
+    """(callback, None) when this webhook may go on from one of ``steps``; else (None, the TwiML
+    to answer with). ``wait_while_placing``: Twilio may answer before the job has recorded
+    the CallSid, so wait a moment (a few times) instead of refusing."""
+    try:
+        return callbacks.admit(session, _runtime(), _token(), _call_sid(), steps, fresh=fresh), None
+    except callbacks.Rejected as exc:
+        waits = _int_arg("wait", PLACING_WAITS)
+        if wait_while_placing and exc.reason == "placing" and waits < PLACING_WAITS:
+            response = VoiceResponse()
+            response.pause(length=2)
+            # Twilio sends AnsweredBy with the call's first request only: it rides along every wait.
+            response.redirect(url_for("verification.callback_answer", token=_token(), wait=waits + 1,
+                                      answered_by=_answered_by()), method="POST")
+            return None, twiml(response)
+        return None, _refuse(session, exc)
+
+
+def _answered_by() -> str | None:
+    """Twilio's answering-machine verdict on the callback, if it gave one."""
+    return (request.form.get("AnsweredBy") or request.args.get("answered_by") or "")[:30] or None
+
+
+@bp.post("/callback")
+def callback_answer():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("placed",), wait_while_placing=True)
+        if refusal is not None:
+            return refusal
+        answered_by = _answered_by() or "human"
+        if not callbacks.answered(runtime, callback, answered_by, statuses.is_machine(answered_by)):
+            return hang_up("verify_callback_machine", company=runtime.config.company_name)
+    response = VoiceResponse()
+    action = url_for("verification.callback_confirm", token=_token())
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_callback_greeting", company=runtime.config.company_name)
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+@bp.post("/callback/confirm")
+def callback_confirm():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("answered",))
+        if refusal is not None:
+            return refusal
+        if _digits() != "1":
+            callbacks.fail(runtime, callback, "not confirmed by the person called")
+            return hang_up("verify_callback_declined")
+        if not callbacks.confirmed(runtime, callback):
+            return _callback_verified(session, callback)
+    return twiml(_ask_callback_pin(VoiceResponse()))
+
+
+def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
+    """The PIN question. Keying nothing (or only "#": Twilio requests no action for empty input)
+    goes on to the ``<Redirect>``, which counts the silences; digits come to the action."""
+    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
+                             action=url_for("verification.callback_pin", token=_token()))
+    speak(gather, "verify_callback_ask_pin")
+    response.redirect(url_for("verification.callback_pin", token=_token(), silences=silences + 1), method="POST")
+    return response
+
+
+@bp.post("/callback/pin")
+def callback_pin():
+    """The PIN on a callback. PIN-entry locks are not applied here: they stop guessing from
+    any phone, and this call reached a number on file; wrong PINs still count towards one.
+    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near."""
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("confirmed",))
+        if refusal is not None:
+            return refusal
+        if not _digits():
+            silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
+            response = VoiceResponse()
+            if silences >= SILENCES_BEFORE_CALLBACK:
+                callbacks.fail(runtime, callback, "no PIN keyed")
+                return hang_up("verify_callback_failed")
+            speak(response, "verify_no_input")
+            return twiml(_ask_callback_pin(response, silences))
+        outcome, notice = callbacks.pin_keyed(session, runtime, callback, _digits())
+        if outcome == callbacks.PinOutcome.VERIFIED:
+            return _callback_verified(session, callback)
+        response = VoiceResponse()
+        if outcome == callbacks.PinOutcome.FAILED:
+            speak(response, "verify_callback_failed")
+            response.hangup()
+        else:
+            speak(response, "verify_pin_not_accepted")
+            _ask_callback_pin(response)
+    _hand_over(notice)
+    return twiml(response)
+
+
+def _callback_verified(session, callback):
+    """The person at the number on file confirmed: verified, and any waiting secret is read."""
+    runtime = _runtime()
+    callbacks.verified(session, runtime, callback)
+    delivered = one_time_secrets.deliver(session, runtime, callback)
+    if delivered is None:
+        return hang_up("verify_callback_verified")
+    stored, secret = delivered
+    response = VoiceResponse()
+    speak(response, "verify_secret_intro", count=len(secret))
+    return twiml(_read_secret(response, secret, stored.id))
+
+
+def _spell_out(response: VoiceResponse, secret: str) -> None:
+    """The secret, one character a phrase, with a pause after each."""
+    for phrase in spell_secret(secret):
+        response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+        response.pause(length=1)
+
+
+def _read_secret(response: VoiceResponse, secret: str, secret_id: int) -> VoiceResponse:
+    _spell_out(response, secret)
+    speak(response, "verify_secret_end")
+    action = url_for("verification.callback_secret", token=_token(), secret=secret_id)
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_secret_choice")
+    response.redirect(action, method="POST")
+    return response
+
+
+@bp.post("/callback/secret")
+def callback_secret():
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        if _digits() != "1":
+            one_time_secrets.finish_call(session, runtime, callback, "the person has it")
+            return hang_up("verify_secret_deleted")
+        again = one_time_secrets.repeat(session, runtime, callback, _int_arg("secret", MAX_ID))
+        if again is None:
+            return hang_up("verify_secret_deleted")
+        secret, last = again
+    response = VoiceResponse()
+    if not last:
+        return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID)))
+    _spell_out(response, secret)
+    return hang_up("verify_secret_last", response)
+
+
+@bp.post("/callback/status")
+@retried_by_twilio
+def callback_status():
+    """Status callback of the outbound call: when it ends, whatever was delivered on it is erased."""
+    runtime = _runtime()
+    if request.form.get("CallStatus") not in CALL_ENDED:
+        return empty()
+    with runtime.store.transaction() as session:
+        callback = callbacks.by_token(session, _token())
+        if callback is None or callback.call_sid != _call_sid():
+            log.warning("ignored a callback status for an unknown token or another CallSid")
+            return empty()
+        one_time_secrets.finish_call(session, runtime, callback, "call ended")
+        callbacks.call_ended(runtime, callback, request.form.get("CallStatus"))
+    return empty()
+
+
+INBOUND_STEPS = ("verification.start", "verification.number", "verification.pin")
+
+
+def _after_unexpected_error():
+    """A caller of ours (menu option 2) goes back to the main menu, where the desk and the
+    voicemail still work; the person on a dual callback, which is our call, is told goodbye."""
+    if request.endpoint in INBOUND_STEPS:
+        response = VoiceResponse()
+        speak(response, "verify_unavailable")
+        return twiml(main_menu(response))
+    return hang_up("verify_error")
+
+
+answer_errors_with(bp, _after_unexpected_error, "the caller is sent back to the menu, or a callback ends politely")

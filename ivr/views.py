@@ -1,0 +1,57 @@
+"""The domain's objects as the JSON API and the commands show them."""
+from __future__ import annotations
+
+from dispatch.directory.models import Contact
+from dispatch.oncall import OnCall
+from dispatch.tickets.models import Ticket
+from dispatch.tickets.numbers import format_number
+from dispatch.verification import one_time_secrets
+from dispatch.verification.models import OneTimeSecret, Verification
+
+
+def ticket_dict(ticket: Ticket, prefix: str) -> dict:
+    return {
+        "number": format_number(prefix, ticket.id),
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "kind": ticket.kind,
+        "caller": ticket.caller,
+        "client": ticket.client.name if ticket.client else None,
+        "contact": {"id": ticket.contact.id, "name": ticket.contact.name} if ticket.contact else None,
+        "recording_url": ticket.recording_url,
+        "recording_seconds": ticket.recording_seconds,
+        "transcript": ticket.transcript,
+        "created_at": ticket.created_at.isoformat(),
+        "verified": ({"method": ticket.verified_method, "at": ticket.verified_at.isoformat()}
+                     if ticket.verified_method else None),
+        "timeline": [{"at": e.at.isoformat(), "event": e.event, **(e.detail or {})} for e in ticket.timeline],
+    }
+
+
+def contact_dict(contact: Contact, proof: Verification | None = None) -> dict:
+    return {"id": contact.id, "client": contact.client.name, "name": contact.name,
+            "phones": [p.e164 for p in contact.phones], "email": contact.email,
+            "has_pin": contact.pin_hash is not None,
+            "verified": ({"method": proof.method, "at": proof.at.isoformat(), "until": proof.expires_at.isoformat()}
+                         if proof else None)}
+
+
+def staff_dict(person) -> dict:
+    return {"id": person.id, "name": person.name, "mobile": person.mobile, "role": person.role}
+
+
+def oncall_dict(who: OnCall) -> dict:
+    return {"primary": staff_dict(who.primary),
+            "secondary": staff_dict(who.secondary) if who.secondary else None,
+            "managers": [staff_dict(m) for m in who.managers],
+            "until": who.until.isoformat()}
+
+
+def secret_dict(stored: OneTimeSecret) -> dict:
+    """What the API may say about a one-time secret (a "disclosure"): never the secret."""
+    return {"id": stored.id, "contact_id": stored.contact_id, "status": one_time_secrets.status(stored),
+            "requested_by": stored.requested_by, "created_at": stored.created_at.isoformat(),
+            "expires_at": stored.expires_at.isoformat(),
+            "delivered_at": stored.delivered_at.isoformat() if stored.delivered_at else None,
+            "delivered_to": stored.delivered_to,
+            "destroyed_at": stored.destroyed_at.isoformat() if stored.destroyed_at else None}

@@ -1,0 +1,78 @@
+"""The composition root: the one place that knows every part and puts them together.
+
+It loads every domain's tables, opens the store, picks the carrier (Twilio with
+credentials, else the console outbox) and the web addresses the domain hands out, and
+builds the :class:`~dispatch.runtime.Runtime` that the web app (``ivr.create_app``) and
+the worker (``python -m dispatch.worker``) run on.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import OperationalError
+
+from core.clock import SystemClock
+from core.config import load_config
+from core.db import Store
+from core.settings import Settings
+from dispatch.runtime import Clock, Runtime
+
+log = logging.getLogger(__name__)
+
+
+def load_models() -> None:
+    """Import every domain's tables, so that the schema knows them all."""
+    import dispatch.directory.models  # noqa: F401
+    import dispatch.escalation.models  # noqa: F401
+    import dispatch.jobs.models  # noqa: F401
+    import dispatch.notification.console  # noqa: F401
+    import dispatch.notification.models  # noqa: F401
+    import dispatch.oncall.models  # noqa: F401
+    import dispatch.tickets.models  # noqa: F401
+    import dispatch.verification.models  # noqa: F401
+
+
+def carrier_for(settings: Settings, store: Store, from_number: str):
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from dispatch.notification.twilio.client import TwilioCarrier
+
+        return TwilioCarrier(settings.twilio_account_sid, settings.twilio_auth_token, from_number,
+                             settings.twilio_api_base_url)
+    from dispatch.notification.console import ConsoleOutbox
+
+    return ConsoleOutbox(store, from_number)
+
+
+def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
+    """Load config, open the store (creating the schema) and choose the carrier."""
+    from dispatch.escalation import steps
+    from dispatch.notification import delivery
+    from ivr.links import PublicLinks
+
+    # A page of a policy step that reached nobody moves the policy on.
+    delivery.when_unreached("page", steps.page_reached_nobody)
+    settings = settings or Settings.from_env()
+    config = load_config(settings.config_path)
+    load_models()
+    store = Store(settings.database_url)
+    try:
+        store.create_schema()
+    except OperationalError as exc:
+        # Start anyway: /voice/fallback must take voicemails (into the spool) during a database
+        # outage, also after a restart; the worker makes the schema once the database answers.
+        log.error("database unavailable at start-up (%s): voicemails go to the spool until it answers",
+                  type(exc).__name__)
+    return Runtime(settings=settings, config=config, store=store, clock=clock or SystemClock(),
+                   carrier=carrier or carrier_for(settings, store, config.support_number),
+                   links=PublicLinks(settings.public_base_url))
+
+
+def create_app(runtime: Runtime | None = None):
+    """The web app (``wsgi.py``, ``flask --app wsgi``): built around ``runtime``, or one built from
+    the environment, with every operator command, the simulator among them."""
+    import ivr
+    from fake_twilio.simulator import simulate
+
+    app = ivr.create_app(runtime or build())
+    app.cli.add_command(simulate)
+    return app
