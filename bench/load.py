@@ -141,7 +141,7 @@ class Level:
     completed: int = 0
 
     @classmethod
-    def starting_now(cls, ramp: float, duration: float | None) -> "Level":
+    def starting_now(cls, ramp: float, duration: float | None) -> Level:
         """A level whose first calls start over ``ramp`` seconds from now, measured for ``duration``
         seconds after that (None: until it is closed)."""
         begins = time.perf_counter() + ramp
@@ -185,7 +185,7 @@ class Driver:
             async with self.session.post(URL(url, encoded=True), data=params, headers=headers) as response:
                 body = await response.text()
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             self.level.errors.append({"path": path, "error": type(exc).__name__, "detail": str(exc)[:200]})
             raise CallFailed from exc
         self.level.requests.append((began, path, time.perf_counter() - began))
@@ -317,7 +317,7 @@ class CpuMeter:
         left = level.measure_until - began
         try:
             await asyncio.wait_for(level.window_closed.wait(), None if left == float("inf") else max(0.0, left))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return self.share(before, self.sample(), time.perf_counter() - began)
 

@@ -56,7 +56,7 @@ class SpeedProbe:
         self.path = path
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "SpeedProbe":
+    def __enter__(self) -> SpeedProbe:
         self.process = subprocess.Popen([sys.executable, "-m", "bench.speed_probe", str(self.path)], cwd=ROOT)
         return self
 

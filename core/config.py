@@ -311,7 +311,8 @@ class _Validator:
         return value
 
     def handoff(self, value, key: str) -> tuple[int, time]:
-        match = re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun) (\d{2}):(\d{2})", value) if isinstance(value, str) else None
+        pattern = r"(mon|tue|wed|thu|fri|sat|sun) (\d{2}):(\d{2})"
+        match = re.fullmatch(pattern, value) if isinstance(value, str) else None
         if not match or int(match.group(2)) > 23 or int(match.group(3)) > 59:
             self.fail(key, f"{value!r} is not a weekday and time like \"mon 09:00\"")
         return WEEKDAYS.index(match.group(1)), time(int(match.group(2)), int(match.group(3)))

@@ -1,6 +1,6 @@
 """The process environment, read once into one immutable object.
 
-Names and defaults are those of ``shared/interface.md``; nothing else reads
+Names and defaults are the documented ones (docs/configuration.md); nothing else reads
 ``os.environ`` so that a test or a CLI command can build its own settings.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Settings:
         return f"Settings({', '.join(shown)})"
 
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> "Settings":
+    def from_env(cls, environ: dict | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("IVR_DATA_DIR") or "./var").resolve()
         config = env.get("IVR_CONFIG")

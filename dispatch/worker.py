@@ -25,12 +25,12 @@ from core.config import ConfigError
 from core.heap import freeze_startup_objects
 from dispatch import jobs
 from dispatch import runtime as runtime_module
+from dispatch.calls import spool
 from dispatch.escalation import recovery as escalation_recovery
 from dispatch.jobs import recovery
 from dispatch.jobs.schedule import QUEUE_NAMES
 from dispatch.notification import recovery as notification_recovery
 from dispatch.runtime import Runtime
-from dispatch.calls import spool
 from dispatch.verification import one_time_secrets
 
 log = logging.getLogger("dispatch.worker")

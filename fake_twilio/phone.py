@@ -1,7 +1,7 @@
 """A phone call as Twilio places it: signed webhooks, TwiML read verb by verb, keys pressed.
 
 Used by the test suite, the benchmark and ``flask --app wsgi simulate``. It imitates
-what ``shared/twilio-notes.md`` describes: ``<Gather>`` without input falls through to
+what Twilio's documentation describes: ``<Gather>`` without input falls through to
 the next verb, ``numDigits`` cuts a longer entry short, an empty ``<Record>`` makes no
 action request, recording and transcription callbacks come later and in any order.
 """
@@ -90,11 +90,11 @@ class PhoneCall:
         return " ".join(self.heard)
 
     # -- driving ----------------------------------------------------------------
-    def start(self) -> "PhoneCall":
+    def start(self) -> PhoneCall:
         self._request(self.voice_url, {}, relative_to=None)
         return self
 
-    def press(self, digits: str) -> "PhoneCall":
+    def press(self, digits: str) -> PhoneCall:
         gather = self._expect("gather")
         wanted = gather.get("numDigits")
         finish = gather.get("finishOnKey", "#")
@@ -113,7 +113,7 @@ class PhoneCall:
         self._request(action, {"Digits": entered, "FinishedOnKey": finished_on}, relative_to=self._url)
         return self
 
-    def wait(self) -> "PhoneCall":
+    def wait(self) -> PhoneCall:
         """Let a ``<Gather>`` time out: Twilio goes on with the next verb."""
         self._expect("gather")
         self._mark = len(self.heard)
@@ -121,7 +121,7 @@ class PhoneCall:
         return self
 
     def leave_message(self, seconds: int = 15, transcript: str | None = "My server is down, please call me.",
-                      hang_up: bool = False) -> "PhoneCall":
+                      hang_up: bool = False) -> PhoneCall:
         record = self._expect("record")
         self._mark = len(self.heard)
         recording_sid = new_sid("RE")
@@ -145,7 +145,7 @@ class PhoneCall:
             self._request(action, params, relative_to=self._url)
         return self
 
-    def stay_silent(self) -> "PhoneCall":
+    def stay_silent(self) -> PhoneCall:
         """Say nothing at the tone: the recording is trimmed to nothing, no action request is made."""
         record = self._expect("record")
         if record.get("recordingStatusCallback"):
@@ -156,7 +156,7 @@ class PhoneCall:
         self._continue()
         return self
 
-    def fall_back(self, url: str = "/voice/fallback", error_code: str = "11200") -> "PhoneCall":
+    def fall_back(self, url: str = "/voice/fallback", error_code: str = "11200") -> PhoneCall:
         """Twilio gave up on the last request (an error, or no answer within 15 s) and requests the
         number's Voice Fallback URL for the same call, with ``ErrorCode`` and ``ErrorUrl``."""
         failed = self._url
@@ -185,7 +185,7 @@ class PhoneCall:
             self.hooks.post(gather.get("action"), {**leg, "Digits": press}, relative_to=screening_url)
         return heard
 
-    def dial_result(self, status: str = "no-answer", duration: int = 0) -> "PhoneCall":
+    def dial_result(self, status: str = "no-answer", duration: int = 0) -> PhoneCall:
         dial = self._expect("dial")
         self._mark = len(self.heard)
         params = {"DialCallStatus": status, "DialCallSid": new_sid("CA"), "DialCallDuration": str(duration)}
@@ -195,7 +195,7 @@ class PhoneCall:
             self._continue()
         return self
 
-    def hang_up(self) -> "PhoneCall":
+    def hang_up(self) -> PhoneCall:
         if self.state != "ended":
             self._end()
         return self

@@ -58,7 +58,7 @@ class FakeTwilio:
         self._server: ThreadingHTTPServer | None = None
 
     # -- life cycle ---------------------------------------------------------------
-    def start(self) -> "FakeTwilio":
+    def start(self) -> FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

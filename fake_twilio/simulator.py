@@ -22,6 +22,7 @@ from core.clock import FixedClock
 from dispatch.jobs import recovery
 from dispatch.notification.console import ConsoleMessage
 from dispatch.notification.models import Page
+from dispatch.runtime import Runtime
 from dispatch.tickets.models import Ticket
 from fake_twilio.phone import PhoneCall, Webhooks
 from ivr import create_app
@@ -100,7 +101,7 @@ def simulate(caller, at, speak):
     sys.stdout.flush()
 
 
-def _worker_running(runtime) -> bool:
+def _worker_running(runtime: Runtime) -> bool:
     """Whether a ``python -m dispatch.worker`` is alive on this Redis."""
     try:
         return bool(recovery.alive_workers(runtime))
@@ -108,7 +109,7 @@ def _worker_running(runtime) -> bool:
         return False
 
 
-def _page_report(runtime, ticket_id: int) -> list[str]:
+def _page_report(runtime: Runtime, ticket_id: int) -> list[str]:
     """What became of the ticket's page: the text sent, or that it is still queued. With a worker
     running, waits a few seconds for it to go out."""
     running = _worker_running(runtime)

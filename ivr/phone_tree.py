@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import hours, phones
 from dispatch.calls import intake, spool
+from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
 from ivr.after_response import after_response
@@ -75,7 +76,7 @@ def _forget_box() -> None:
     after_response(forget)
 
 
-def _reopening_phrase(runtime) -> str | None:
+def _reopening_phrase(runtime: Runtime) -> str | None:
     now = runtime.now()
     opening = hours.next_opening(runtime.config, now)
     return speech.spoken_opening(opening, now) if opening else None

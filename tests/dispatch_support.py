@@ -14,9 +14,9 @@ from rq import Worker
 from rq.job import Job
 from sqlalchemy import text
 
-from dispatch.jobs.schedule import QUEUE_NAMES
 from core.settings import PROJECT_ROOT
 from dispatch.jobs import recovery
+from dispatch.jobs.schedule import QUEUE_NAMES
 from tests.support import CLIENT_PHONE, NY, config_with, make_stack
 
 ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+12705550114"

@@ -176,7 +176,7 @@ class ProcessStack:
         self._exit = ExitStack()
 
     # -- life cycle ------------------------------------------------------------------
-    def __enter__(self) -> "ProcessStack":
+    def __enter__(self) -> ProcessStack:
         try:
             self._start()
         except BaseException:

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine
 from core.clock import FixedClock
 from core.db import Base
 from core.embedded_redis import server_binary
-from dispatch.runtime import Runtime
 from core.settings import Settings
+from dispatch.runtime import Runtime
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks
 from fake_twilio.server import FakeTwilio
 from wiring import build, create_app, load_models
@@ -69,9 +69,7 @@ def toml_dumps(data: dict) -> str:
     def table(prefix: str, data: dict) -> list[str]:
         lines, nested = [], []
         for k, v in data.items():
-            if isinstance(v, dict):
-                nested.append((f"{prefix}.{k}" if prefix else k, v))
-            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            if isinstance(v, dict) or isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
                 nested.append((f"{prefix}.{k}" if prefix else k, v))
             else:
                 lines.append(f"{k} = {value(v)}")
@@ -141,7 +139,7 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -204,8 +202,12 @@ class Stack:
         return self.runtime.queue(queue).get_jobs()
 
     def run_worker(self) -> None:
+        """Run what is queued, as a worker of this stack would: on this stack's runtime (another
+        stack built since, in the same process, would otherwise be the one jobs find)."""
+        from dispatch import runtime as runtime_module
         from dispatch.worker import make_worker
 
+        runtime_module.install(self.runtime)
         make_worker(self.runtime).work(burst=True, with_scheduler=False)
 
 

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from dispatch.calls import spool
-from dispatch.jobs import recovery
 from dispatch.calls.intake import CallReport
+from dispatch.jobs import recovery
 from dispatch.worker import HOUSEKEEPING_SECONDS
 from tests.dispatch_support import start_worker, stop_workers, wait_alive, wait_until
 from tests.support import CLIENT_PHONE

@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import select
 
+from dispatch.calls.intake import CallReport, record_call
 from dispatch.escalation.steps import advance
 from dispatch.notification.models import Page
-from dispatch.calls.intake import CallReport, record_call
 from dispatch.verification.models import PinLock
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, Webhooks, new_sid
 from tests.dispatch_support import emergency_voicemail, events, on_call

@@ -7,8 +7,22 @@ from sqlalchemy import update
 
 from dispatch import directory
 from dispatch.notification.models import Page
-from tests.dispatch_support import (ALICE, DAVE, ERIN, advance, deliver_all, emergency_voicemail, events, on_call,
-                                    paging_stack, primary_now, scheduled, settle, start_worker, two_managers_stack)
+from tests.dispatch_support import (
+    ALICE,
+    DAVE,
+    ERIN,
+    advance,
+    deliver_all,
+    emergency_voicemail,
+    events,
+    on_call,
+    paging_stack,
+    primary_now,
+    scheduled,
+    settle,
+    start_worker,
+    two_managers_stack,
+)
 from tests.support import config_with
 
 pytestmark = pytest.mark.postgres

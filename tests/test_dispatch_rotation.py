@@ -6,8 +6,8 @@ import pytest
 
 from core.config import parse_config
 from dispatch.oncall import rotation
-from ivr.views import oncall_dict
 from dispatch.oncall.models import OncallOverride
+from ivr.views import oncall_dict
 from tests.support import BASE_CONFIG, config_with
 
 NY = ZoneInfo("America/New_York")

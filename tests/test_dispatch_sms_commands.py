@@ -5,11 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from dispatch import jobs
-from dispatch.notification.models import Page
 from dispatch.escalation.sms_commands import Command, parse
+from dispatch.notification.models import Page
 from dispatch.notification.twilio.statuses import is_carrier_keyword
-from tests.dispatch_support import (advance, deliver_all, emergency_voicemail, events, on_call, paging_stack,
-                                    settle)
+from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, paging_stack, settle
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, RedisServer
 
 pytestmark = pytest.mark.postgres
@@ -26,7 +25,8 @@ def text(stack, from_, body) -> list[str]:
 
 @pytest.mark.parametrize("body, expected", [
     ("ACK", Command("ACK", None)), ("ack 123", Command("ACK", 123)), (" Ack CS-000123 ", Command("ACK", 123)),
-    ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)), ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
+    ("res cs123", Command("RES", 123)), ("'ack #12'", Command("ACK", 12)), ("Ack!", Command("ACK", None)),
+    ("ESC 7.", Command("ESC", 7)), ("call", Command("CALL", None)),
     ("who", Command("WHO", None)), ("HELP", Command("HELP", None)),
     ("ack please", None), ("ok", None), ("", None), ("123", None),
     ("\u201cACK\u201d", Command("ACK", None)), ("ACK 12?", Command("ACK", 12)), ("ACK, 12", Command("ACK", 12)),

@@ -1,8 +1,18 @@
 """The voice page: what the technician hears, 4/6/*/1, machines, and calls that reach nobody."""
 import pytest
 
-from tests.dispatch_support import (DAVE, ERIN, advance, deliver_all, emergency_voicemail, events, on_call,
-                                    paging_stack, settle, two_managers_stack)
+from tests.dispatch_support import (
+    DAVE,
+    ERIN,
+    advance,
+    deliver_all,
+    emergency_voicemail,
+    events,
+    on_call,
+    paging_stack,
+    settle,
+    two_managers_stack,
+)
 
 pytestmark = pytest.mark.postgres
 

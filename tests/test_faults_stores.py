@@ -4,8 +4,17 @@ import pytest
 
 from dispatch.calls import spool
 from fake_twilio.phone import ACCOUNT_SID
-from tests.dispatch_support import (database_held, events, primary_now, real_time_stack, start_worker, stop_workers,
-                                    wait_alive, wait_until, worker_logs)
+from tests.dispatch_support import (
+    database_held,
+    events,
+    primary_now,
+    real_time_stack,
+    start_worker,
+    stop_workers,
+    wait_alive,
+    wait_until,
+    worker_logs,
+)
 from tests.support import RedisServer
 
 pytestmark = pytest.mark.postgres

@@ -10,8 +10,18 @@ import pytest
 from rq.job import Job
 
 from dispatch.worker import HOUSEKEEPING_SECONDS
-from tests.dispatch_support import (database_held, emergency_voicemail, events, primary_now, real_time_stack,
-                                    start_worker, stop_workers, wait_alive, wait_until, worker_logs)
+from tests.dispatch_support import (
+    database_held,
+    emergency_voicemail,
+    events,
+    primary_now,
+    real_time_stack,
+    start_worker,
+    stop_workers,
+    wait_alive,
+    wait_until,
+    worker_logs,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from fake_twilio.phone import PhoneCall, Webhooks
-from tests.processes import ProcessStack, wait_until
 from tests.dispatch_support import REAL_CLOCK_CONFIG
+from tests.processes import ProcessStack, wait_until
 from tests.support import AUTH_TOKEN, SUPPORT_NUMBER
 
 pytestmark = pytest.mark.postgres

@@ -48,3 +48,25 @@ def test_without_credentials_messages_go_to_the_console_outbox(tmp_path, redis_u
         assert stack.fake.messages == []
     finally:
         stack.fake.stop()
+
+
+@pytest.mark.parametrize("status, call, code, state", [
+    ("queued", False, None, "sending"), ("sent", False, None, "sent"), ("delivered", False, None, "delivered"),
+    ("undelivered", False, "30003", "failed_temporarily"), ("undelivered", False, "30006", "failed"),
+    ("ringing", True, None, "sent"), ("in-progress", True, None, "answered"), ("completed", True, None, "delivered"),
+    ("no-answer", True, None, "failed_temporarily"), ("failed", True, None, "failed"),
+])
+def test_twilios_statuses_become_neutral_states(status, call, code, state):
+    from dispatch.notification.twilio import statuses
+
+    report = statuses.report(status, call=call, error_code=code)
+    assert report.state.value == state and report.detail == status
+    assert statuses.report("a-status-twilio-adds-later", call=call) is None
+
+
+def test_an_answering_machine_is_told_apart_from_a_person():
+    from dispatch.notification.twilio import statuses
+
+    assert statuses.report("in-progress", call=True, answered_by="machine_end_beep").machine
+    assert statuses.report("in-progress", call=True, answered_by="fax").machine
+    assert not statuses.report("in-progress", call=True, answered_by="human").machine

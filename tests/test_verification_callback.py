@@ -8,8 +8,20 @@ import pytest
 from dispatch.verification.models import Callback
 from fake_twilio.phone import ACCOUNT_SID, Webhooks, new_sid
 from tests.support import SUPPORT_NUMBER
-from tests.verification_helpers import (ANN, ANN_DESK, ANN_PIN, BEN, GIL, STRANGER, contact, events,
-                                        reach_pin_prompt, run_callbacks, seed, verification_tickets)
+from tests.verification_helpers import (
+    ANN,
+    ANN_DESK,
+    ANN_PIN,
+    BEN,
+    GIL,
+    STRANGER,
+    contact,
+    events,
+    reach_pin_prompt,
+    run_callbacks,
+    seed,
+    verification_tickets,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dispatch.jobs.models import OutboxJob
 from dispatch import jobs
 from dispatch.escalation.steps import page_ticket
-
-from tests.verification_helpers import (ANN, ANN_PIN, BEN, STRANGER, contact, events, reach_pin_prompt,
-                                        run_callbacks, seed, verification_tickets)
+from dispatch.jobs.models import OutboxJob
+from tests.verification_helpers import (
+    ANN,
+    ANN_PIN,
+    BEN,
+    STRANGER,
+    contact,
+    events,
+    reach_pin_prompt,
+    run_callbacks,
+    seed,
+    verification_tickets,
+)
 
 pytestmark = pytest.mark.postgres
 

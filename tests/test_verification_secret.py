@@ -11,11 +11,20 @@ from sqlalchemy import select
 
 from core.config import ConfigError
 from dispatch.verification import secret_box
-from dispatch.verification.one_time_secrets import expire_secret
 from dispatch.verification.models import OneTimeSecret
+from dispatch.verification.one_time_secrets import expire_secret
 from tests.support import make_stack
-from tests.verification_helpers import (ANN, ANN_PIN, BEN, contact_id, events, reach_pin_prompt, run_callbacks,
-                                        seed, verification_tickets)
+from tests.verification_helpers import (
+    ANN,
+    ANN_PIN,
+    BEN,
+    contact_id,
+    events,
+    reach_pin_prompt,
+    run_callbacks,
+    seed,
+    verification_tickets,
+)
 
 pytestmark = pytest.mark.postgres
 

@@ -46,7 +46,9 @@ PROMPTS = {
     "status_ask": "Please enter your ticket number, followed by pound.",
     "status_found": "Ticket {spelled} is {status}, with priority {priority}.",
     "status_not_found": "We could not find that ticket.",
-    "status_again": "To check another ticket, enter its number followed by pound. Or stay on the line to return to the menu.",
+    "status_again": (
+        "To check another ticket, enter its number followed by pound. Or stay on the line to return to the menu."
+    ),
     "desk_screen": "Support call from {caller}. Press 1 to accept.",
     "desk_screen_unknown_caller": "an unknown number",
     "technical_difficulty": "We are having technical difficulties, but your message will still reach us.",

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from dispatch.calls.intake import CallReport, record_call
+from dispatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
 # The worker replays every 2 s: a file still waiting after this long is not being replayed
@@ -87,7 +88,7 @@ def needs_attention(report: dict) -> bool:
     return report["set_aside"] > 0 or report["oldest_seconds"] > STALE_SECONDS
 
 
-def replay(runtime, give_way=None) -> int:
+def replay(runtime: Runtime, give_way=None) -> int:
     """Turn spooled payloads into tickets, oldest first; sets aside (``.bad``) a file that
     fails for itself, and pauses, every file kept, at an outage or an error it does not know.
     ``give_way``, if given, is called before each file (the worker pauses there for its jobs).
@@ -107,7 +108,7 @@ def replay(runtime, give_way=None) -> int:
         return _replay_folder(runtime, folder, give_way)
 
 
-def _replay_folder(runtime, folder: Path, give_way) -> int:
+def _replay_folder(runtime: Runtime, folder: Path, give_way) -> int:
     done = 0
     for path in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
         if give_way is not None:

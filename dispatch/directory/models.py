@@ -22,7 +22,7 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     client: Mapped[Client] = relationship(lazy="joined")
-    phones: Mapped[list["ContactPhone"]] = relationship(
+    phones: Mapped[list[ContactPhone]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ContactPhone.id")
 
 

@@ -16,10 +16,11 @@ from sqlalchemy import insert, select, update
 from core.db import utcnow
 from dispatch.jobs import schedule
 from dispatch.jobs.models import OutboxJob
+from dispatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-Handover = Callable[[object], bool]
+Handover = Callable[[Runtime], bool]
 
 
 def enqueue_after_commit(session, function: Callable, *args, key: object = None, queue: str = schedule.URGENT,
@@ -46,7 +47,7 @@ def enqueue_after_commit(session, function: Callable, *args, key: object = None,
             job_key=ident, function=name, args=list(args), queue=queue, created_at=now,
             enqueued_at=now if claim else None))
 
-    def hand_over(runtime) -> bool:
+    def hand_over(runtime: Runtime) -> bool:
         if claim:
             return _push_claimed(runtime, ident, name, list(args), queue)
         return flush(runtime, key=ident) > 0
@@ -54,7 +55,7 @@ def enqueue_after_commit(session, function: Callable, *args, key: object = None,
     return hand_over
 
 
-def _push_claimed(runtime, key: str, name: str, args: list, queue: str) -> bool:
+def _push_claimed(runtime: Runtime, key: str, name: str, args: list, queue: str) -> bool:
     try:
         schedule.push(runtime, queue, name, args, key)
         return True
@@ -65,7 +66,7 @@ def _push_claimed(runtime, key: str, name: str, args: list, queue: str) -> bool:
         return False
 
 
-def flush(runtime, limit: int = 100, key: str | None = None) -> int:
+def flush(runtime: Runtime, limit: int = 100, key: str | None = None) -> int:
     """Enqueue pending jobs (only ``key``'s when given: a hand-over); returns how many were handed to
     RQ. Never raises on Redis being down."""
     store = runtime.store

@@ -20,6 +20,8 @@ from datetime import datetime
 import redis
 from rq import Retry
 
+from dispatch.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
 URGENT, DEFAULT = "urgent", "default"
@@ -39,7 +41,7 @@ def job_id(function: Callable, *args, key: object = None) -> str:
     return "-".join(parts)
 
 
-def push(runtime, queue: str, name: str, args: Sequence, job_id: str, at: datetime | None = None) -> None:
+def push(runtime: Runtime, queue: str, name: str, args: Sequence, job_id: str, at: datetime | None = None) -> None:
     """Hand job ``name(*args)`` to RQ in one Redis round trip (RQ's own ``enqueue`` takes two), at
     once or at ``at``; raises what Redis raises."""
     with runtime.redis.pipeline() as pipe:
@@ -51,7 +53,7 @@ def push(runtime, queue: str, name: str, args: Sequence, job_id: str, at: dateti
         pipe.execute()
 
 
-def enqueue(runtime, function: Callable, *args, key: object = None, at: datetime | None = None,
+def enqueue(runtime: Runtime, function: Callable, *args, key: object = None, at: datetime | None = None,
             queue: str = URGENT) -> str:
     """Run ``function(*args)`` on a worker now, or at ``at`` on the runtime's clock; returns its id.
 
@@ -67,7 +69,7 @@ def enqueue(runtime, function: Callable, *args, key: object = None, at: datetime
     return ident
 
 
-def enqueue_many(runtime, jobs: list[tuple[datetime, Callable, tuple]], queue: str = URGENT) -> None:
+def enqueue_many(runtime: Runtime, jobs: list[tuple[datetime, Callable, tuple]], queue: str = URGENT) -> None:
     """Schedule several ``(at, function, args)`` in one Redis round trip."""
     if not jobs:
         return

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-
 # How long a request to the carrier may take before it counts as unanswered.
 REQUEST_TIMEOUT_SECONDS = 10
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, UTCDateTime, utcnow
 from dispatch.directory.models import Client, Contact
 
-
 STATUSES = ("new", "acknowledged", "resolved")
 
 
@@ -43,7 +42,7 @@ class Ticket(Base):
     # Loaded when read (the API, the CLI, a failed transcription's check), not with every ticket:
     # the paging path writes to the timeline of tickets whose history it never reads
     # (see dispatch.tickets.timeline.add_event).
-    timeline: Mapped[list["TimelineEvent"]] = relationship(
+    timeline: Mapped[list[TimelineEvent]] = relationship(
         back_populates="ticket", order_by="TimelineEvent.id", cascade="all, delete-orphan")
 
 

@@ -115,7 +115,8 @@ def pending_for(session, runtime: Runtime, contact_id: int) -> OneTimeSecret | N
     expire_stale(session, runtime, contact_id)
     # Locked: two callbacks answered at once must not both be read the one secret.
     return session.scalar(select(OneTimeSecret).where(
-        OneTimeSecret.contact_id == contact_id, OneTimeSecret.ciphertext.is_not(None), OneTimeSecret.delivered_at.is_(None))
+        OneTimeSecret.contact_id == contact_id, OneTimeSecret.ciphertext.is_not(None),
+        OneTimeSecret.delivered_at.is_(None))
         .order_by(OneTimeSecret.id).limit(1).with_for_update(**locking(OneTimeSecret)))
 
 

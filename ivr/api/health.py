@@ -5,8 +5,8 @@ import redis
 from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from dispatch.jobs import recovery
 from dispatch.calls import spool
+from dispatch.jobs import recovery
 from ivr.context import runtime as _runtime
 
 bp = Blueprint("health", __name__)
