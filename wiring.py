@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
+from core import migrations
 from core.clock import SystemClock
 from core.config import load_config
 from core.db import Store
@@ -44,7 +45,7 @@ def carrier_for(settings: Settings, store: Store, from_number: str):
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
-    """Load config, open the store (creating the schema) and choose the carrier."""
+    """Load config, open the store (bringing its schema up to date) and choose the carrier."""
     from dispatch.escalation import steps
     from dispatch.notification import delivery
     from ivr.links import PublicLinks
@@ -56,7 +57,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, carrier=
     load_models()
     store = Store(settings.database_url)
     try:
-        store.create_schema()
+        migrations.upgrade(store)
     except OperationalError as exc:
         # Start anyway: /voice/fallback must take voicemails (into the spool) during a database
         # outage, also after a restart; the worker makes the schema once the database answers.

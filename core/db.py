@@ -1,9 +1,8 @@
 """The ticket store: a SQLAlchemy engine and sessions, SQLite (WAL) by default.
 
 ``DATABASE_URL`` selects another database (PostgreSQL in production and in CI).
-The schema is created at start-up from the models on ``Base``; each domain keeps its
-models in its own package, and the composition root (``wiring.py``) imports them all
-before the store is opened.
+Each domain keeps its models, on ``Base``, in its own package; the schema is Alembic's
+(``core.migrations``).
 """
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from sqlalchemy import DateTime, create_engine, event, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.schema import CreateColumn
 from sqlalchemy.types import TypeDecorator
 
 LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock before failing
@@ -30,7 +28,6 @@ LOCK_TIMEOUT_SECONDS = 5  # how long a transaction waits for another's lock befo
 # makes the log pass this many pages; the worker's housekeeping checkpoints every few seconds
 # (Store.checkpoint), so a webhook's or a page's commit only does it if no worker runs.
 WAL_AUTOCHECKPOINT_PAGES = 16000  # 64 MB
-SCHEMA_LOCK_KEY = 0x5CE3A  # PostgreSQL advisory lock held while a process creates or migrates the schema
 MAX_ID = 2**31 - 1  # the largest INTEGER primary key on every supported database (PostgreSQL's int4)
 
 
@@ -98,30 +95,8 @@ class Store:
         _stores.add(self)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
-        self.schema_ready = False
+        self.schema_ready = False  # set once the schema is current (core.migrations)
         self._gate = threading.RLock() if self.is_sqlite else None  # see _one_writer_at_a_time
-
-    def create_schema(self) -> None:
-        """Create missing tables and add missing columns, in one transaction.
-
-        Every process does this at start-up, and several start together (gunicorn's
-        workers, the RQ workers, on several hosts). SQLite's IMMEDIATE transaction
-        already lets one at a time in; on PostgreSQL, where DDL is transactional but
-        not exclusive, two processes would both find a table missing and the second
-        CREATE fail, so a transaction-level advisory lock queues them: the later ones
-        find the schema made.
-        """
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})")
-            Base.metadata.create_all(conn)
-            _add_missing_columns(conn)
-        self.schema_ready = True
-
-    def ensure_schema(self) -> None:
-        """Create the schema if start-up could not (the database was away then)."""
-        if not self.schema_ready:
-            self.create_schema()
 
     @contextmanager
     def transaction(self):
@@ -216,26 +191,6 @@ def _postgresql_timeouts() -> dict:
             # On Linux tcp_user_timeout decides when unanswered probes end the connection; the
             # count applies where libpq cannot set it (macOS): 5 probes a second apart.
             "keepalives_interval": 1, "keepalives_count": 5}
-
-
-def _add_missing_columns(conn) -> None:
-    """The migrations this project needs so far: columns added to existing tables.
-
-    A new nullable column (or one with a server default) is added in place, so a
-    release that adds one starts on an old database; anything else is refused
-    with a message rather than guessed.
-    """
-    inspector = inspect(conn)
-    for table in Base.metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            if not column.nullable and column.server_default is None:
-                raise RuntimeError(f"database table {table.name} lacks column {column.name}, which "
-                                   "cannot be added automatically; migrate it by hand")
-            ddl = CreateColumn(column).compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
 def _without_nul(value):

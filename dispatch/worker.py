@@ -20,7 +20,7 @@ import redis
 from rq import SimpleWorker
 
 import wiring
-from core import logs
+from core import logs, migrations
 from core.config import ConfigError
 from core.heap import freeze_startup_objects
 from dispatch import jobs
@@ -41,7 +41,7 @@ GIVE_WAY_SECONDS = 0.02
 
 
 def _ensure_schema(runtime: Runtime) -> None:
-    runtime.store.ensure_schema()
+    migrations.ensure(runtime.store)
 
 
 def _checkpoint(runtime: Runtime) -> None:

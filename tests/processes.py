@@ -33,6 +33,7 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
+from core import migrations
 from core.db import Store
 from fake_twilio.phone import ACCOUNT_SID, Webhooks
 from fake_twilio.server import FakeTwilio
@@ -207,7 +208,7 @@ class ProcessStack:
         }
         # Create the schema once here, so the processes starting together do not race to create it.
         store = Store(self.database_url)
-        store.create_schema()
+        migrations.upgrade(store)
         store.dispose()
         for _ in range(self.rq_workers):
             self.start_worker()

@@ -117,6 +117,8 @@ def fresh_database_url(folder: Path) -> str:
     if left_busy:
         warnings.warn(f"sessions left busy by an earlier test, ended: {left_busy}")
     Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     engine.dispose()
     return url
 

@@ -3,6 +3,7 @@ from datetime import datetime
 
 import pytest
 
+from core import migrations
 from dispatch import jobs
 from tests.support import NY, RedisServer, free_port, make_stack
 
@@ -84,7 +85,7 @@ def test_the_app_starts_and_the_fallback_records_when_the_database_was_down_at_s
         call.deliver_callbacks()
         database.rmdir()  # the database answers again, empty: the worker makes the schema first
         stack.runtime.store.dispose()
-        stack.runtime.store.ensure_schema()
+        migrations.ensure(stack.runtime.store)
         assert spool.replay(stack.runtime) == 3
         [ticket] = stack.tickets()
         assert (ticket["kind"], ticket["transcript"], ticket["recording_seconds"]) == ("voicemail", "Help", 20)

@@ -1,5 +1,4 @@
-"""The store across releases and processes: added columns are migrated in place, several
-processes starting together on an empty database all start, a killed process's
+"""The store across processes: several processes starting together on an empty database all start, a killed process's
 database sessions end with it, and a PostgreSQL connection waits on no server for long."""
 import os
 import socket
@@ -8,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
+from core import migrations
 from core.db import Store
 from core.settings import PROJECT_ROOT
 from tests.dispatch_support import real_time_stack, start_worker, stop_workers, wait_alive, wait_until
@@ -18,22 +18,9 @@ from tests.support import RedisServer
 pytestmark = pytest.mark.postgres
 
 
-def test_a_column_added_since_the_database_was_made_is_added_at_start_up(database_url):
-    store = Store(database_url)
-    store.create_schema()
-    with store.engine.begin() as conn:  # an older release had no transcript column
-        conn.exec_driver_sql("ALTER TABLE tickets DROP COLUMN transcript")
-    store.dispose()
-    store = Store(database_url)
-    store.create_schema()
-    columns = {column["name"] for column in inspect(store.engine).get_columns("tickets")}
-    store.dispose()
-    assert "transcript" in columns
-
-
 def test_processes_starting_together_on_an_empty_database_all_start(database_url):
     # What gunicorn's workers and the RQ workers do at once on a first deployment.
-    code = "import sys; from core.db import Store; Store(sys.argv[1]).create_schema()"
+    code = "import sys; from core import migrations; from core.db import Store; migrations.upgrade(Store(sys.argv[1]))"
     processes = [subprocess.Popen([sys.executable, "-c", code, database_url], cwd=PROJECT_ROOT,
                                   stderr=subprocess.PIPE, text=True) for _ in range(4)]
     errors = [process.communicate(timeout=60)[1] for process in processes]
@@ -92,7 +79,7 @@ def test_a_killed_worker_leaves_no_database_session_behind(tmp_path, database_ur
 def test_the_checkpoint_copies_the_log_into_the_database(tmp_path):
     # What the worker's housekeeping does every round on SQLite (it once failed there every time).
     store = Store(f"sqlite:///{tmp_path / 'ivr.db'}")
-    store.create_schema()
+    migrations.upgrade(store)
     with store.transaction() as session:
         for n in range(50):
             session.execute(text("INSERT INTO clients (name) VALUES (:name)"), {"name": f"client {n}"})
