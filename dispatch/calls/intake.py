@@ -19,6 +19,7 @@ from core.db import get_locked, insert_now, lock_key
 from dispatch import directory, jobs
 from dispatch.escalation.steps import page_ticket
 from dispatch.runtime import Runtime
+from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.timeline import add_event, store_new
 
@@ -137,6 +138,7 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
     if created:  # the ticket's number, for the job below and for the caller to hear
         insert_now(session, ticket)
         store_new(session, ticket)
+        changes.publish(session, ticket, "created", now)
     page = jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True,
                                      claim=True) if paged else None
     return ticket, created, page

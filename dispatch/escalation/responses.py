@@ -15,6 +15,7 @@ from dispatch.escalation.models import Escalation
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
+from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket, TimelineEvent
 from dispatch.tickets.timeline import add_event
 
@@ -38,7 +39,7 @@ def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via
         if status == "acknowledged" and ticket.status == "acknowledged":
             return "taken", acknowledged_by(session, runtime.config, ticket_id)
         ticket.status = status
-        add_event(ticket, status, now, by=staff_id, via=via)
+        changes.record(session, ticket, status, now, by=staff_id, via=via)
         escalation = session.get(Escalation, ticket_id)
         if escalation is not None and escalation.finished_at is None:
             escalation.finished_at, escalation.outcome = now, status
@@ -130,7 +131,7 @@ def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request
                 policy.reopen(runtime.config, state, now)
         if ticket.status == "acknowledged":
             ticket.status = "new"
-            add_event(ticket, "reopened", now, by=staff_id, via="sms")
+            changes.record(session, ticket, "reopened", now, by=staff_id, via="sms")
         step = jobs.enqueue_after_commit(session, steps.escalate_now, ticket_id, position, f"ESC from {staff_id}",
                                          key=f"{ticket_id}-{position}-esc-{request_id}", now=now, claim=True)
     step(runtime)
