@@ -15,9 +15,14 @@ import os
 import signal
 import sys
 import threading
+import time
+import uuid
 
 import redis
 from rq import SimpleWorker
+from rq.job import JobStatus
+from rq.timeouts import JobTimeoutException
+from rq.utils import now, utcformat
 
 import wiring
 from core import logs, migrations
@@ -80,7 +85,7 @@ def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event 
 
 class PagingWorker(SimpleWorker):
     """RQ's worker running jobs in its own process (no fork), so jobs share the runtime's pools,
-    made to ride out Redis outages.
+    made to ride out Redis outages, and lean on the way a job runs.
 
     After an outage RQ's worker waits longer and longer between reconnection tries (up
     to a minute); a page waiting in the outbox must not wait for that, so it tries every
@@ -88,21 +93,77 @@ class PagingWorker(SimpleWorker):
     error in the maintenance it runs before that (cleaning registries, at start and every
     few minutes): Redis going away just as a worker started ended the worker.
     Maintenance is now put off, and tried again each round until Redis answers.
+
+    A job that succeeds, nearly all of them, costs two Redis round trips of RQ's own (see
+    ``execute_job``) instead of about fifty commands; one that raises is handed to RQ's own
+    failure handling (its retries, the failed registry). The worker's heartbeat and state,
+    which RQ writes several times a job, are written when they change or every
+    ``HEARTBEAT_EVERY`` seconds (and ``rq suspend`` is looked for as often): the liveness that
+    recovery relies on is the key
+    ``dispatch.jobs.recovery`` keeps, every second, from a thread of its own.
     """
 
     max_connection_wait_time = 2.0
+    log_result_lifespan = False
+    HEARTBEAT_EVERY = 30.0
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.idle = threading.Event()  # clear while a job runs (see housekeeping)
         self.idle.set()
+        self._heartbeat_at = self._suspension_checked_at = 0.0
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if timeout is None and time.monotonic() - self._heartbeat_at < self.HEARTBEAT_EVERY:
+            return
+        self._heartbeat_at = time.monotonic()
+        super().heartbeat(timeout, pipeline)
+
+    def check_for_suspension(self, burst):
+        """``rq suspend`` is looked for every ``HEARTBEAT_EVERY`` seconds, not before every job."""
+        if time.monotonic() - self._suspension_checked_at >= self.HEARTBEAT_EVERY:
+            self._suspension_checked_at = time.monotonic()
+            super().check_for_suspension(burst)
+
+    def set_state(self, state, pipeline=None):
+        if state != self._state or pipeline is not None:
+            super().set_state(state, pipeline)
 
     def execute_job(self, job, queue):
         self.idle.clear()
         try:
-            return super().execute_job(job, queue)
+            self._run(job, queue)
         finally:
             self.idle.set()
+
+    def _run(self, job, queue) -> None:
+        """Run ``job``: marked started (in the started registry, with this worker's name, which is
+        what ``dispatch.jobs.recovery`` requeues a dead worker's jobs by), performed, then marked
+        finished and kept for its result TTL, as RQ would."""
+        registry = queue.started_job_registry
+        member = f"{job.id}:{uuid.uuid4().hex}"
+        job.started_at = now()
+        timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.zadd(registry.key, {member: time.time() + timeout + 60})
+            pipe.hset(job.key, mapping={"status": JobStatus.STARTED.value, "worker_name": self.name,
+                                        "started_at": utcformat(job.started_at)})
+            pipe.execute()
+        try:
+            with self.death_penalty_class(timeout, JobTimeoutException, job_id=job.id):
+                job.perform()
+        except BaseException:
+            exc_info = sys.exc_info()
+            self.connection.zrem(registry.key, member)
+            self._finalize_failure(job, queue, self.prepare_execution(job), exc_info)
+            return
+        job.ended_at = now()
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.zrem(registry.key, member)
+            pipe.hset(job.key, mapping={"status": JobStatus.FINISHED.value, "ended_at": utcformat(job.ended_at)})
+            pipe.expire(job.key, job.get_result_ttl(self.default_result_ttl))
+            pipe.execute()
+        self.log.info("Worker %s: %s: job OK (%s)", self.name, queue.name, job.id)
 
     def run_maintenance_tasks(self):
         try:
