@@ -5,15 +5,23 @@
 """
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from core import logs
 from dispatch import runtime as runtime_module
 from dispatch.runtime import Runtime
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(runtime: Runtime) -> Flask:
-    """Build the Flask app around ``runtime``, and make it the runtime of this process."""
+    """Build the Flask app around ``runtime``, and make it the runtime of this process.
+
+    Flask is imported here, not with the package: the worker uses ``ivr.links`` and has no
+    use for a web framework in its memory."""
+    from flask import Flask
+
     runtime_module.install(runtime)
     app = Flask(__name__)
     app.extensions["runtime"] = runtime
@@ -31,5 +39,3 @@ def create_app(runtime: Runtime) -> Flask:
     return app
 
 
-def runtime_of(app: Flask) -> Runtime:
-    return app.extensions["runtime"]
