@@ -1,0 +1,72 @@
+"""What the MSP's own tools read: the hand-off e-mails to the PSA, chat messages, recording pages.
+
+``handoff_event_<name>`` words a ticket change or a timeline event; its ``{…}`` are the
+event's details (staff ids already turned into names). An event without a sentence here,
+or whose details do not fill it, is shown by its name and details (``dispatch.handoff.render``).
+"""
+
+PROMPTS = {
+    # -- what a ticket is -------------------------------------------------------------------
+    "handoff_kind_emergency_voicemail": "Emergency voicemail",
+    "handoff_kind_voicemail": "Voicemail",
+    "handoff_kind_missed_call": "Missed call",
+    "handoff_kind_verification": "Verification call",
+    "handoff_who_client_contact": "{client} ({contact})",
+    "handoff_who_withheld": "withheld number",
+    "handoff_subject": "[{number}] {priority} {kind} — {who}",
+    "handoff_subject_update": "[{number}] {change}: {priority} {kind} — {who}",
+    "handoff_intro_created": "New ticket {number}: {priority} {kind} from {who}, at {at}.",
+    "handoff_intro_update": "{number}: {change}, at {at}.",
+    "handoff_footer": "Sent by the {company} support line. Replies to this address are not read.",
+    # -- the ticket's facts, as labelled lines ----------------------------------------------
+    "handoff_label_caller": "Caller",
+    "handoff_label_client": "Client",
+    "handoff_label_contact": "Contact",
+    "handoff_label_priority": "Priority",
+    "handoff_label_status": "Status",
+    "handoff_label_owner": "Owner",
+    "handoff_label_response_due": "Response due",
+    "handoff_label_resolution_due": "Resolution due",
+    "handoff_label_verified": "Caller verified",
+    "handoff_label_recording": "Recording",
+    "handoff_label_transcript": "What they said",
+    "handoff_label_timeline": "Timeline",
+    "handoff_unknown": "unknown",
+    "handoff_nobody": "nobody yet",
+    "handoff_not_verified": "no",
+    "handoff_verified": "yes, by {method}, at {at}",
+    "handoff_method_pin": "PIN",
+    "handoff_method_callback": "a call back to the number on file",
+    "handoff_recording_length": "{minutes}:{seconds:02d}",
+    "handoff_recording_until": "the link works until {until}",
+    "handoff_no_recording": "none",
+    "handoff_no_transcript": "(no transcript)",
+    "handoff_play": "Play the recording",
+    # -- how a change was made ---------------------------------------------------------------
+    "handoff_via_sms": " by SMS",
+    "handoff_via_voice": " on a voice page",
+    "handoff_via_api": " through the API",
+    "handoff_via_console": " in the console",
+    "handoff_via_other": " ({via})",
+    # -- ticket changes and timeline events ---------------------------------------------------
+    "handoff_event_created": "Ticket created ({box} line)",
+    "handoff_event_acknowledged": "Acknowledged by {by}{via}",
+    "handoff_event_resolved": "Resolved by {by}{via}",
+    "handoff_event_reopened": "Reopened by {by}{via}",
+    "handoff_event_recording": "Message recorded ({seconds} s)",
+    "handoff_event_recording_absent": "No message was recorded",
+    "handoff_event_transcript": "Message transcribed ({words} words)",
+    "handoff_event_transcript_failed": "The message could not be transcribed",
+    "handoff_event_page_requested": "On-call paging started",
+    "handoff_event_escalation_step": "Escalation step {step}: paging {staff} by {channel}",
+    "handoff_event_page_sent": "Page to {staff} sent by {channel}",
+    "handoff_event_delivery": "Page to {staff} by {channel}: {state}",
+    "handoff_event_others_notified": "{staff} told that {by} {about} it",
+    "handoff_event_unacknowledged": "Nobody acknowledged after {rounds} round(s) of the on-call policy",
+    "handoff_event_verified": "Caller verified by {method}",
+    "handoff_generic": "{name}: {details}",
+    # -- the recording link's answer to people --------------------------------------------------
+    "recording_link_refused": "This recording link is not valid, or it has expired. Ask for a new link.",
+    "recording_unavailable": "This recording is no longer available.",
+    "recording_unreachable": "The recording could not be fetched just now. Try again in a minute.",
+}
