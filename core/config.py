@@ -30,7 +30,7 @@ _SECTIONS = {
     "staff": {"id", "name", "mobile", "role"},
     "oncall": {"rotation", "handoff", "managers", "escalation", "repeat", "delivery_deadline_minutes"},
     "oncall.escalation": {"notify", "channel", "after_minutes"},
-    "handoff": {"email_to", "email_from", "webhooks", "recording_link_days"},
+    "handoff": {"email_to", "email_from", "email_events", "webhooks", "recording_link_days"},
     "handoff.webhooks": {"url", "events", "secret_env", "format"},
 }
 HANDOFF_EVENTS = ("ticket.created", "ticket.updated")
@@ -81,6 +81,7 @@ class Handoff:
 
     email_to: tuple[str, ...] = ()
     email_from: str | None = None
+    email_events: tuple[str, ...] = HANDOFF_EVENTS
     webhooks: tuple[Webhook, ...] = ()
     recording_link_days: int = 7
 
@@ -266,6 +267,7 @@ def _handoff(v: _Validator, section) -> Handoff:
     if email_from is not None or email_to:
         v.expect(email_from is not None, "handoff.email_from", "is needed to send e-mails to handoff.email_to")
         email_from = v.email(email_from, "handoff.email_from")
+    email_events = v.events(section.get("email_events", list(HANDOFF_EVENTS)), "handoff.email_events")
     hooks_raw = section.get("webhooks", [])
     v.expect(isinstance(hooks_raw, list), "handoff.webhooks", "must be an array of tables ([[handoff.webhooks]])")
     hooks = []
@@ -278,9 +280,7 @@ def _handoff(v: _Validator, section) -> Handoff:
         v.expect(parts.scheme in ("https", "http") and bool(parts.hostname) and not any(c.isspace() for c in url),
                  f"{where}.url", "must be an https:// (or http://) URL")
         v.expect(url not in (h.url for h in hooks), f"{where}.url", "is listed twice")
-        events = hook.get("events", list(HANDOFF_EVENTS))
-        v.expect(isinstance(events, list) and bool(events) and all(e in HANDOFF_EVENTS for e in events),
-                 f"{where}.events", f"must be a list of {' and '.join(HANDOFF_EVENTS)}")
+        events = v.events(hook.get("events", list(HANDOFF_EVENTS)), f"{where}.events")
         form = v.choice(hook.get("format", "auto"), f"{where}.format", WEBHOOK_FORMATS)
         form = _chat_format(parts.hostname) if form == "auto" else form
         secret_env = hook.get("secret_env")
@@ -290,9 +290,10 @@ def _handoff(v: _Validator, section) -> Handoff:
         # A chat tool's URL is its own secret; any other receiver needs the signature to trust what it gets.
         v.expect(secret_env is not None or form != "json", f"{where}.secret_env",
                  "is needed: the environment variable holding the key the webhook is signed with")
-        hooks.append(Webhook(url, tuple(dict.fromkeys(events)), secret_env, form))
+        hooks.append(Webhook(url, events, secret_env, form))
     days = v.integer(section, "handoff.recording_link_days", 7, 1, 90)
-    return Handoff(email_to=email_to, email_from=email_from, webhooks=tuple(hooks), recording_link_days=days)
+    return Handoff(email_to=email_to, email_from=email_from, email_events=email_events, webhooks=tuple(hooks),
+                   recording_link_days=days)
 
 
 class _Validator:
@@ -333,6 +334,11 @@ class _Validator:
         self.expect(isinstance(value, str) and _EMAIL.fullmatch(value.strip()) is not None, key,
                     f"{value!r} is not an e-mail address like help@psa.example.com")
         return value.strip()
+
+    def events(self, value, key: str) -> tuple[str, ...]:
+        self.expect(isinstance(value, list) and bool(value) and all(e in HANDOFF_EVENTS for e in value), key,
+                    f"must be a list of {' and '.join(HANDOFF_EVENTS)}")
+        return tuple(dict.fromkeys(value))
 
     def choice(self, value, key: str, choices: tuple[str, ...]) -> str:
         self.expect(isinstance(value, str) and value in choices, key, f"must be one of {', '.join(choices)}")

@@ -16,13 +16,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
+from core.config import ConfigError, parse_config
+from core.settings import Settings
 from dispatch import directory, jobs
+from dispatch.handoff import render, transport
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
 from fake_twilio.server import recording_audio
 from tests.dispatch_support import ALICE, advance, emergency_voicemail, events, settle
-from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, config_with, free_port, make_stack
+from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, config_with, free_port, make_stack, toml_dumps
+from tests.verification_helpers import reach_pin_prompt
+from wiring import build
 
 PSA = "help@psa.example.com"
 SENDER = "phones@smartpath.example"
@@ -373,3 +379,151 @@ def test_a_recording_link_plays_the_audio_and_a_forged_or_expired_one_is_refused
     assert stack.client.get(link).status_code == 403
     stack.fake.deleted_recordings.add(recording_sid)
     assert stack.client.get(stack.ticket("1")["recording_url"]).status_code == 404  # a fresh link; gone at Twilio
+
+
+# -- the configuration and the environment ------------------------------------------------------
+
+HOOK = {"url": "https://hooks.example.com/support-line", "secret_env": "WEBHOOK_SECRET"}
+
+
+@pytest.mark.parametrize("handoff, key", [
+    ({"email_to": ["not an address"], "email_from": SENDER}, "handoff.email_to[0]"),
+    ({"email_to": [PSA]}, "handoff.email_from"),
+    ({"email_to": PSA, "email_from": SENDER}, "handoff.email_to"),
+    ({"email_to": [PSA], "email_from": SENDER, "email_events": ["ticket.closed"]}, "handoff.email_events"),
+    ({"webhooks": [{**HOOK, "url": "ftp://hooks.example.com/x"}]}, "handoff.webhooks[0].url"),
+    ({"webhooks": [{**HOOK, "events": ["ticket.deleted"]}]}, "handoff.webhooks[0].events"),
+    ({"webhooks": [{"url": HOOK["url"]}]}, "handoff.webhooks[0].secret_env"),  # signed, or not sent
+    ({"webhooks": [{**HOOK, "secret_env": "not a name"}]}, "handoff.webhooks[0].secret_env"),
+    ({"webhooks": [HOOK, {**HOOK, "colour": "red"}]}, "handoff.webhooks[1].colour"),
+    ({"webhooks": [{**HOOK, "format": "discord"}]}, "handoff.webhooks[0].format"),
+    ({"recording_link_days": 0}, "handoff.recording_link_days"),
+    ({"email_too": [PSA]}, "handoff.email_too"),
+])
+def test_a_bad_handoff_key_is_named(handoff, key):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(config_with(handoff=handoff))
+    assert caught.value.key == key
+
+
+def test_a_chat_tools_url_gets_its_format_and_needs_no_secret():
+    config = parse_config(config_with(handoff={"webhooks": [
+        {"url": "https://hooks.slack.com/services/T000/B000/XXXX"},
+        {"url": "https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=x"},
+        {**HOOK, "events": ["ticket.created"]}]}))
+    assert [(h.format, h.events) for h in config.handoff.webhooks] == [
+        ("slack", ("ticket.created", "ticket.updated")), ("teams", ("ticket.created", "ticket.updated")),
+        ("json", ("ticket.created",))]
+
+
+def test_start_up_stops_on_a_webhook_secret_missing_from_the_environment_and_a_bad_smtp_url(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(toml_dumps(config_with(handoff={"webhooks": [HOOK]})))
+    with pytest.raises(ConfigError, match=r"handoff\.webhooks\[0\]\.secret_env: the environment variable "
+                                          r"WEBHOOK_SECRET is not set"):
+        build(Settings.from_env({"IVR_CONFIG": str(path), "IVR_DATA_DIR": str(tmp_path)}))
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        Settings.from_env({"SMTP_URL": "mail.example.com:587", "IVR_DATA_DIR": str(tmp_path)})
+    settings = Settings.from_env({"SMTP_URL": "smtp://phones:hunter2@mail.example.com:587", "WEBHOOK_SECRET": "w1",
+                                  "IVR_DATA_DIR": str(tmp_path)})
+    assert "hunter2" not in repr(settings) and "w1" not in repr(settings)
+    assert "smtp://phones:***@mail.example.com:587" in repr(settings)
+
+
+# -- the mail server's TLS and password ---------------------------------------------------------
+
+@pytest.fixture
+def certificate(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1, trusted by this process's default TLS context."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))  # OpenSSL's own variable: the machine's CA store
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_path, key_path)
+    return server
+
+
+def _authenticator(logins: list):
+    from aiosmtpd.smtp import AuthResult
+
+    def check(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"phones", b"p@ss word"))
+
+    return check
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+def test_e_mail_goes_over_starttls_or_smtps_with_the_password(scheme, certificate):
+    inbox, logins, port = Inbox(), [], free_port()
+    # aiosmtpd does not see the TLS of an smtps:// listener: told that AUTH needs no STARTTLS there
+    tls = {"tls_context": certificate, "require_starttls": True} if scheme == "smtp" else {
+        "ssl_context": certificate, "auth_require_tls": False}
+    server = Controller(inbox, hostname="127.0.0.1", port=port, auth_required=True,
+                        authenticator=_authenticator(logins), **tls)
+    server.start()
+    try:
+        outcome = transport.send_email(f"{scheme}://phones:p%40ss%20word@127.0.0.1:{port}", SENDER, [PSA],
+                                       b"Subject: [CS-000001] test\r\n\r\nhello\r\n", "[CS-000001] test")
+    finally:
+        server.stop()
+    assert outcome.ok, outcome.error
+    assert logins == [(b"phones", b"p@ss word")]
+    assert inbox.messages[0]["Subject"] == "[CS-000001] test"
+
+
+def test_the_password_is_never_sent_to_a_server_without_tls(mail):
+    mail.start()
+    outcome = transport.send_email(f"smtp://phones:secret@127.0.0.1:{mail.port}", SENDER, [PSA],
+                                   b"Subject: x\r\n\r\nhello\r\n", "x")
+    assert not outcome.ok and "STARTTLS" in outcome.error and "secret" not in outcome.error
+    assert mail.inbox.messages == []
+
+
+# -- any change, in words ------------------------------------------------------------------------
+
+def test_any_change_gets_a_readable_line_and_verification_tickets_are_not_handed_off(tmp_path, redis_url,
+                                                                                    database_url):
+    stack = handoff_stack(tmp_path, redis_url, database_url, {"email_to": [PSA], "email_from": SENDER})
+    try:
+        config = stack.config
+        assert render.event_line(config, "acknowledged", {"by": "alice", "via": "voice"}) == \
+            "Acknowledged by Alice Adams on a voice page"
+        assert render.event_line(config, "waiting", {"by": "bob", "reminders": 3}) == \
+            "Waiting: by Bob Brown, reminders 3"
+        assert render.event_line(config, "rating", {"rating": 4, "at": "2026-11-24T08:00:00+00:00"}) == \
+            "Rating: rating 4, at Tue 24 Nov 2026, 03:00 EST"
+        assert render.event_line(config, "closed", {}) == "Closed"
+        assert render.event_line(config, "resolved", {}) == "Resolved"  # its sentence needs "by": its name
+        assert render.event_line(config, "page_sent", {"staff": "carol", "channel": "voice", "sid": "CA1"}) == \
+            "Page to Carol Chen sent by voice call"
+
+        reach_pin_prompt(stack, CLIENT_PHONE)  # a verification call opens a verification ticket
+        with stack.runtime.store.transaction() as session:
+            ticket = session.scalar(select(Ticket).where(Ticket.kind == "verification"))
+            changes.record(session, ticket, "resolved", stack.clock.now(), by="alice", via="api")
+        assert deliveries(stack, str(ticket.id)) == []
+    finally:
+        stack.fake.stop()
+        stack.runtime.store.dispose()

@@ -48,6 +48,8 @@ PROMPTS = {
     "handoff_via_api": " through the API",
     "handoff_via_console": " in the console",
     "handoff_via_other": " ({via})",
+    "handoff_channel_sms": "SMS",
+    "handoff_channel_voice": "voice call",
     # -- ticket changes and timeline events ---------------------------------------------------
     "handoff_event_created": "Ticket created ({box} line)",
     "handoff_event_acknowledged": "Acknowledged by {by}{via}",

@@ -20,6 +20,7 @@ class Destination:
     key: str
     kind: str  # email, json, slack, teams
     label: str
+    events: tuple[str, ...]
     webhook: Webhook | None = None
 
 
@@ -36,15 +37,15 @@ def webhook_label(webhook: Webhook) -> str:
 def all_destinations(handoff: Handoff) -> list[Destination]:
     found = []
     if handoff.email_to:
-        found.append(Destination(EMAIL, "email", ", ".join(handoff.email_to)))
+        found.append(Destination(EMAIL, "email", ", ".join(handoff.email_to), handoff.email_events))
     for hook in handoff.webhooks:
-        found.append(Destination(webhook_key(hook.url), hook.format, webhook_label(hook), hook))
+        found.append(Destination(webhook_key(hook.url), hook.format, webhook_label(hook), hook.events, hook))
     return found
 
 
 def for_event(handoff: Handoff, name: str) -> list[Destination]:
     """The destinations that take events called ``name`` (``ticket.created``, ``ticket.updated``)."""
-    return [d for d in all_destinations(handoff) if d.webhook is None or name in d.webhook.events]
+    return [d for d in all_destinations(handoff) if name in d.events]
 
 
 def find(handoff: Handoff, key: str) -> Destination | None:

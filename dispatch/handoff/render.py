@@ -168,6 +168,8 @@ def _value(config: Config, key: str, value) -> str:
         return ", ".join(_value(config, key, item) for item in value)
     if key in STAFF_KEYS:
         return _staff_name(config, value)
+    if key == "channel" and value in ("sms", "voice"):
+        return _say(f"handoff_channel_{value}")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and len(value) >= 19 and value[4:5] == "-" and "T" in value:
@@ -234,7 +236,7 @@ def email(runtime: Runtime, event: HandoffEvent, ticket: Ticket, recipients: tup
     message["Subject"] = subject(made, change)
     message["From"] = formataddr((config.company_name, sender))
     message["To"] = ", ".join(recipients)
-    message["Date"] = format_datetime(event.at)
+    message["Date"] = format_datetime(event.at.astimezone(config.timezone))
     message["Message-ID"] = message_id(event.public_id, sender)
     if thread_root and thread_root != event.public_id:
         root = message_id(thread_root, sender)
@@ -328,7 +330,6 @@ def slack(runtime: Runtime, event: HandoffEvent, ticket: Ticket) -> str:
               for label, value in made.lines() if label != _say("handoff_label_recording")][:10]
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _clip(
                   f"{made.number} · {made.priority} {made.kind}", 150)}},
-              {"type": "section", "text": {"type": "mrkdwn", "text": _clip(s(made.who), 2900)}},
               {"type": "section", "fields": fields}]
     said = made.transcript or _say("handoff_no_transcript")
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "> " + _clip(
@@ -348,13 +349,12 @@ def teams(runtime: Runtime, event: HandoffEvent, ticket: Ticket) -> str:
              "text": f"{made.number} · {made.priority} {made.kind}"}
     if event.change != "created":
         change = event_line(runtime.config, event.change, event.detail or {})
-        body = [title, {"type": "TextBlock", "wrap": True, "text": f"{change} ({made.who})"}]
+        body = [title, {"type": "TextBlock", "wrap": True, "text": f"{change} — {made.who}"}]
         actions = []
     else:
         facts_set = [{"title": label, "value": value} for label, value in made.lines()
                      if label != _say("handoff_label_recording")]
-        body = [title, {"type": "TextBlock", "wrap": True, "text": made.who},
-                {"type": "FactSet", "facts": facts_set},
+        body = [title, {"type": "FactSet", "facts": facts_set},
                 {"type": "TextBlock", "wrap": True, "text": _clip(made.transcript or _say("handoff_no_transcript"),
                                                                   MAX_TRANSCRIPT_CHARS["teams"])}]
         actions = []
