@@ -229,13 +229,19 @@ def test_with_the_mail_server_down_nothing_is_lost_and_nothing_is_sent_twice(tmp
         [noted] = events(stack.ticket("1"), "handoff_retrying")
         assert noted["to"] == PSA and noted["change"] == "created"
 
+        stack.clock.advance(seconds=20)
+        support_voicemail(stack, transcript="Scanner offline")  # its first try fails too: due again at 0:50
+        hand_off(stack)
+
         mail.start()
-        advance(stack, seconds=30)
+        advance(stack, seconds=10)  # the first one's retry gets through, and the server's back: the other goes too
+        assert [m["Subject"] for m in mail.inbox.messages] == [
+            "[CS-000001] P3 Voicemail — Acme Corp (Jane Doe)", "[CS-000002] P3 Voicemail — Acme Corp (Jane Doe)"]
         advance(stack, hours=30)  # every timer there is, and a day of them
-        [message] = mail.inbox.messages
-        assert message["Message-ID"] == waiting["message_id"]
-        assert message["Subject"] == "[CS-000001] P3 Voicemail — Acme Corp (Jane Doe)"
-        assert "Printer on floor two jams" in text_of(message, "plain")
+        first, second = mail.inbox.messages
+        assert first["Message-ID"] == waiting["message_id"]
+        assert "Printer on floor two jams" in text_of(first, "plain")
+        assert "Scanner offline" in text_of(second, "plain")
         [done] = deliveries(stack)
         assert (done["state"], done["attempts"]) == ("delivered", 2)
         assert [a["outcome"] for a in done["attempt_log"]] == ["failed", "delivered"]
