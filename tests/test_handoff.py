@@ -22,6 +22,7 @@ from core.config import ConfigError, parse_config
 from core.settings import Settings
 from dispatch import directory, jobs
 from dispatch.handoff import render, transport
+from dispatch.handoff.models import HandoffDelivery
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
 from fake_twilio.server import recording_audio
@@ -347,8 +348,6 @@ def test_a_new_tickets_handoff_waits_briefly_for_the_transcript(tmp_path, redis_
         [made] = deliveries(stack)
         assert (made["state"], made["via"]) == ("delivered", "console")  # no SMTP_URL: the console outbox
         with stack.runtime.store.reading() as session:
-            from dispatch.handoff.models import HandoffDelivery
-
             payload = session.get(HandoffDelivery, 1).payload
         assert "Please reset my password" in email.message_from_string(payload, policy=default_policy) \
             .get_body(preferencelist=("plain",)).get_content()

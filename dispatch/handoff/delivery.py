@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from core.db import get_locked
 from dispatch import jobs
 from dispatch.handoff import destinations, render, transport
-from dispatch.handoff.models import FINAL_STATES, DisabledWebhook, HandoffAttempt, HandoffDelivery, HandoffEvent
+from dispatch.handoff.models import DisabledWebhook, HandoffAttempt, HandoffDelivery, HandoffEvent
 from dispatch.handoff.transport import Outcome
 from dispatch.runtime import Runtime, current
 from dispatch.tickets.models import Ticket
@@ -308,10 +308,6 @@ def enable_webhook(runtime: Runtime, key: str) -> bool:
     """Send to a webhook disabled by a 410 again (from the next change on); returns whether it was disabled."""
     with runtime.store.transaction() as session:
         return session.execute(delete(DisabledWebhook).where(DisabledWebhook.destination == key)).rowcount > 0
-
-
-def settled(state: str) -> bool:
-    return state in FINAL_STATES
 
 
 @dataclass(frozen=True)

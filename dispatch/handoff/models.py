@@ -11,7 +11,6 @@ from core.db import Base, UTCDateTime, utcnow
 # A delivery's states: pending (waiting for its time, or for an earlier change to the same
 # destination), sending (a worker has it), then delivered, failed (a day of retries),
 # disabled (the webhook answered 410, now or before) or dropped (the destination left the configuration).
-FINAL_STATES = ("delivered", "failed", "disabled", "dropped")
 
 
 class HandoffEvent(Base):

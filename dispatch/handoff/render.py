@@ -69,12 +69,12 @@ class Facts:
     created_at: str
     timeline: list[tuple[str, str]]
 
-    def lines(self, with_owner: bool = True) -> list[tuple[str, str]]:
+    def lines(self) -> list[tuple[str, str]]:
         """(label, value) of every fact that has a value, in reading order."""
         rows = [("handoff_label_caller", self.caller), ("handoff_label_client", self.client),
                 ("handoff_label_contact", self.contact), ("handoff_label_priority", self.priority),
                 ("handoff_label_status", self.status),
-                ("handoff_label_owner", self.owner if with_owner else None),
+                ("handoff_label_owner", self.owner),
                 ("handoff_label_response_due", self.response_due),
                 ("handoff_label_resolution_due", self.resolution_due),
                 ("handoff_label_verified", self.verified),
