@@ -25,6 +25,7 @@ def load_models() -> None:
     """Import every domain's tables, so that the schema knows them all."""
     import dispatch.directory.models  # noqa: F401
     import dispatch.escalation.models  # noqa: F401
+    import dispatch.handoff.models  # noqa: F401
     import dispatch.jobs.models  # noqa: F401
     import dispatch.notification.console  # noqa: F401
     import dispatch.notification.models  # noqa: F401
@@ -47,13 +48,22 @@ def carrier_for(settings: Settings, store: Store, from_number: str):
 def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
     """Load config, open the store (bringing its schema up to date) and choose the carrier."""
     from dispatch.escalation import steps
+    from dispatch.handoff import events as handoff_events
+    from dispatch.handoff import render as handoff_render
     from dispatch.notification import delivery
+    from dispatch.tickets import changes
     from ivr.links import PublicLinks
+    from ivr.views import ticket_dict
 
     # A page of a policy step that reached nobody moves the policy on.
     delivery.when_unreached("page", steps.page_reached_nobody)
+    # Every ticket change is handed off to the MSP's tools (the PSA's mailbox, webhooks, chat),
+    # carrying the ticket as the JSON API shows it.
+    changes.subscribe(handoff_events.on_change)
+    handoff_render.use_ticket_view(ticket_dict)
     settings = settings or Settings.from_env()
     config = load_config(settings.config_path)
+    settings.check(config)
     load_models()
     store = Store(settings.database_url)
     try:

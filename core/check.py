@@ -12,6 +12,7 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         config = load_config(settings.config_path)
+        settings.check(config)
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -29,7 +30,13 @@ _SECTIONS = {
     "staff": {"id", "name", "mobile", "role"},
     "oncall": {"rotation", "handoff", "managers", "escalation", "repeat", "delivery_deadline_minutes"},
     "oncall.escalation": {"notify", "channel", "after_minutes"},
+    "handoff": {"email_to", "email_from", "email_events", "webhooks", "recording_link_days"},
+    "handoff.webhooks": {"url", "events", "secret_env", "format"},
 }
+HANDOFF_EVENTS = ("ticket.created", "ticket.updated")
+WEBHOOK_FORMATS = ("auto", "json", "slack", "teams")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"[^@\s<>\"(),;:]+@{_LABEL}(?:\.{_LABEL})+")  # a plain address, no display name
 
 
 class ConfigError(ValueError):
@@ -61,6 +68,29 @@ class EscalationStep:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    url: str
+    events: tuple[str, ...]
+    secret_env: str | None  # the environment variable holding the HMAC key
+    format: str  # json, slack or teams ("auto" in the file: told by the URL's host)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Where tickets go next: the MSP's PSA mailbox, chat channels, any HTTP endpoint."""
+
+    email_to: tuple[str, ...] = ()
+    email_from: str | None = None
+    email_events: tuple[str, ...] = HANDOFF_EVENTS
+    webhooks: tuple[Webhook, ...] = ()
+    recording_link_days: int = 7
+
+    @property
+    def active(self) -> bool:
+        return bool(self.email_to or self.webhooks)
+
+
+@dataclass(frozen=True)
 class Config:
     company_name: str
     timezone: ZoneInfo
@@ -88,6 +118,7 @@ class Config:
     escalation_repeat: int
     delivery_deadline_minutes: int
     source: str = field(default="config", compare=False)
+    handoff: Handoff = field(default_factory=Handoff)
 
     def staff_with_mobile(self, e164: str | None) -> Staff | None:
         """The staff member whose mobile is ``e164``, if any."""
@@ -113,7 +144,7 @@ def load_config(path: str | Path) -> Config:
 def parse_config(raw: dict, source: str = "config") -> Config:
     """Validate an already-parsed TOML document; see :func:`load_config`."""
     v = _Validator(source)
-    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation"}, "")
+    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks"}, "")
     for name in ("company", "hours", "menu", "desk", "voicemail", "oncall"):
         section = raw.get(name, {})
         v.expect(isinstance(section, dict), name, "must be a table")
@@ -201,6 +232,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         steps.append(EscalationStep(notify, channel, after))
     repeat = v.integer(oncall, "oncall.repeat", 1, 0, 5)
     deadline = v.integer(oncall, "oncall.delivery_deadline_minutes", 3, 1, 60)
+    handoff = _handoff(v, raw.get("handoff", {}))
 
     return Config(
         company_name=name, timezone=timezone, support_number=support_number, ticket_prefix=prefix,
@@ -211,7 +243,57 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         voicemail_max_seconds=max_seconds, voicemail_min_seconds=min_seconds, staff=staff,
         rotation=rotation, handoff_weekday=handoff_weekday, handoff_time=handoff_time, managers=managers,
         escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline, source=source,
+        handoff=handoff,
     )
+
+
+def _chat_format(host: str) -> str:
+    """A webhook's format told by its host: Slack's incoming webhooks, Microsoft Teams' workflows
+    (Power Automate) and its older connectors; anything else gets the signed JSON event."""
+    host = host.lower()
+    if host in ("hooks.slack.com", "hooks.slack-gov.com"):
+        return "slack"
+    if host.endswith((".logic.azure.com", ".api.powerplatform.com", ".webhook.office.com")):
+        return "teams"
+    return "json"
+
+
+def _handoff(v: _Validator, section) -> Handoff:
+    v.expect(isinstance(section, dict), "handoff", "must be a table")
+    v.known_keys(section, _SECTIONS["handoff"], "handoff.")
+    email_to = tuple(v.email(item, f"handoff.email_to[{i}]")
+                     for i, item in enumerate(v.list(section, "handoff.email_to")))
+    email_from = section.get("email_from")
+    if email_from is not None or email_to:
+        v.expect(email_from is not None, "handoff.email_from", "is needed to send e-mails to handoff.email_to")
+        email_from = v.email(email_from, "handoff.email_from")
+    email_events = v.events(section.get("email_events", list(HANDOFF_EVENTS)), "handoff.email_events")
+    hooks_raw = section.get("webhooks", [])
+    v.expect(isinstance(hooks_raw, list), "handoff.webhooks", "must be an array of tables ([[handoff.webhooks]])")
+    hooks = []
+    for i, hook in enumerate(hooks_raw):
+        where = f"handoff.webhooks[{i}]"
+        v.expect(isinstance(hook, dict), where, "must be a table")
+        v.known_keys(hook, _SECTIONS["handoff.webhooks"], where + ".")
+        url = v.text(hook, f"{where}.url")
+        parts = urlsplit(url)
+        v.expect(parts.scheme in ("https", "http") and bool(parts.hostname) and not any(c.isspace() for c in url),
+                 f"{where}.url", "must be an https:// (or http://) URL")
+        v.expect(url not in (h.url for h in hooks), f"{where}.url", "is listed twice")
+        events = v.events(hook.get("events", list(HANDOFF_EVENTS)), f"{where}.events")
+        form = v.choice(hook.get("format", "auto"), f"{where}.format", WEBHOOK_FORMATS)
+        form = _chat_format(parts.hostname) if form == "auto" else form
+        secret_env = hook.get("secret_env")
+        if secret_env is not None:
+            v.expect(isinstance(secret_env, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", secret_env) is not None,
+                     f"{where}.secret_env", "must be the name of an environment variable, such as WEBHOOK_SECRET")
+        # A chat tool's URL is its own secret; any other receiver needs the signature to trust what it gets.
+        v.expect(secret_env is not None or form != "json", f"{where}.secret_env",
+                 "is needed: the environment variable holding the key the webhook is signed with")
+        hooks.append(Webhook(url, events, secret_env, form))
+    days = v.integer(section, "handoff.recording_link_days", 7, 1, 90)
+    return Handoff(email_to=email_to, email_from=email_from, email_events=email_events, webhooks=tuple(hooks),
+                   recording_link_days=days)
 
 
 class _Validator:
@@ -247,6 +329,16 @@ class _Validator:
         self.expect(isinstance(value, int) and not isinstance(value, bool) and low <= value <= high, key,
                     f"must be a whole number from {low} to {high}")
         return value
+
+    def email(self, value, key: str) -> str:
+        self.expect(isinstance(value, str) and _EMAIL.fullmatch(value.strip()) is not None, key,
+                    f"{value!r} is not an e-mail address like help@psa.example.com")
+        return value.strip()
+
+    def events(self, value, key: str) -> tuple[str, ...]:
+        self.expect(isinstance(value, list) and bool(value) and all(e in HANDOFF_EVENTS for e in value), key,
+                    f"must be a list of {' and '.join(HANDOFF_EVENTS)}")
+        return tuple(dict.fromkeys(value))
 
     def choice(self, value, key: str, choices: tuple[str, ...]) -> str:
         self.expect(isinstance(value, str) and value in choices, key, f"must be one of {', '.join(choices)}")

@@ -27,3 +27,7 @@ class Links(Protocol):
         """TwiML of a dual callback, at ``base`` (the address Twilio reached us at)."""
 
     def callback_status(self, base: str, token: str) -> str: ...
+
+    def recording(self, number: str, expires: int, signature: str) -> str:
+        """A ticket's recording, for people to play (a signed link); without a public address, its
+        path only."""

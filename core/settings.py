@@ -6,11 +6,12 @@ Names and defaults are the documented ones (docs/configuration.md); nothing else
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from core.config import ConfigError
+from core.config import Config, ConfigError
 
 SECRETS = ("twilio_auth_token", "api_token", "secret_key")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,9 @@ class Settings:
     public_base_url: str | None
     api_token: str | None
     secret_key: str | None = None  # IVR_SECRET_KEY: encrypts one-time secrets (dispatch.secrets_box)
+    smtp_url: str | None = None  # SMTP_URL: the mail server of the hand-off e-mails
+    # Every variable, for those the configuration names (a webhook's secret_env); never shown.
+    environment: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
         """Without the tokens, the key and the URLs' passwords: settings end up in tracebacks,
@@ -36,9 +40,11 @@ class Settings:
         shown = []
         for item in fields(self):
             value = getattr(self, item.name)
+            if item.name == "environment":
+                continue
             if item.name in SECRETS and value is not None:
                 value = "***"
-            elif item.name in ("database_url", "redis_url") and value:
+            elif item.name in ("database_url", "redis_url", "smtp_url") and value:
                 value = _without_password(value)
             shown.append(f"{item.name}={value!r}")
         return f"Settings({', '.join(shown)})"
@@ -57,6 +63,9 @@ class Settings:
         base = env.get("PUBLIC_BASE_URL") or None
         if base and not base.startswith(("http://", "https://")):
             raise ConfigError("PUBLIC_BASE_URL", f"{base!r} must start with https:// or http://", "environment")
+        smtp_url = env.get("SMTP_URL") or None
+        if smtp_url:
+            _check_smtp_url(smtp_url)
         return cls(
             config_path=config_path,
             data_dir=data_dir,
@@ -68,7 +77,28 @@ class Settings:
             public_base_url=base.rstrip("/") if base else None,
             api_token=env.get("API_TOKEN") or None,
             secret_key=env.get("IVR_SECRET_KEY") or None,
+            smtp_url=smtp_url,
+            environment=dict(env),
         )
+
+    def check(self, config: Config) -> None:
+        """Raise ConfigError naming the key when the configuration names an environment variable
+        that is not set (a webhook's ``secret_env``)."""
+        for i, hook in enumerate(config.handoff.webhooks):
+            if hook.secret_env and not self.environment.get(hook.secret_env):
+                raise ConfigError(f"handoff.webhooks[{i}].secret_env",
+                                  f"the environment variable {hook.secret_env} is not set", config.source)
+
+
+def _check_smtp_url(url: str) -> None:
+    problem = "must look like smtp://user:password@host:587 or smtps://user:password@host:465"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ConfigError("SMTP_URL", problem, "environment") from None
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("SMTP_URL", problem, "environment")
 
 
 def _without_password(url: str) -> str:

@@ -32,6 +32,7 @@ from dispatch import jobs
 from dispatch import runtime as runtime_module
 from dispatch.calls import spool
 from dispatch.escalation import recovery as escalation_recovery
+from dispatch.handoff import delivery as handoff
 from dispatch.jobs import recovery
 from dispatch.jobs.schedule import QUEUE_NAMES
 from dispatch.notification import recovery as notification_recovery
@@ -56,8 +57,8 @@ def _checkpoint(runtime: Runtime) -> None:
 def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event | None = None,
                  interval: float = HOUSEKEEPING_SECONDS) -> None:
     """Flush the outbox, replay the spool, recover dead workers' jobs and pages, destroy one-time
-    secrets whose time is up, and checkpoint SQLite's log until ``stop`` is set; survives Redis or
-    database outages.
+    secrets whose time is up, pick up hand-offs that lost their job, and checkpoint SQLite's log
+    until ``stop`` is set; survives Redis or database outages.
 
     The spool's replay, the long task (a recording status callback that beats its action,
     and every voicemail taken while the database was away, passes through it), gives way
@@ -74,7 +75,8 @@ def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event 
 
     while not stop.is_set():
         for task in (_ensure_schema, jobs.flush, replay, recovery.rescue_jobs, notification_recovery.resume_pages,
-                     escalation_recovery.sweep_overdue, one_time_secrets.expire_due, _checkpoint):
+                     escalation_recovery.sweep_overdue, one_time_secrets.expire_due, handoff.sweep_now_and_then,
+                     _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die

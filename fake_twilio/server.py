@@ -1,7 +1,8 @@
 """A Twilio-compatible REST server on loopback, for tests, the benchmark and staging.
 
 Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client then
-creates messages and calls here. It checks Basic auth and the ``To`` number like
+creates messages and calls here, and recordings' audio is fetched here (``…/Recordings/RE….mp3``,
+Basic auth, byte ranges). It checks Basic auth and the ``To`` number like
 Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
 sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import math
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -31,6 +34,14 @@ GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
+RECORDING_MEDIA = re.compile(r"Recordings/(RE[0-9a-f]{32})\.(mp3|wav)")
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/x-wav"}
+
+
+def recording_audio(recording_sid: str, size: int = 150_000) -> bytes:
+    """The stand-in's audio of a recording: an MPEG frame header, then bytes that depend on the SID."""
+    seed = hashlib.sha256(recording_sid.encode()).digest()
+    return (b"\xff\xfb\x90\x64" + seed * (size // len(seed) + 1))[:size]
 
 
 def sms_segments(body: str) -> tuple[int, str]:
@@ -53,6 +64,7 @@ class FakeTwilio:
         self.calls: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
         self.request_times: list[float] = []  # time.time() each create request arrived
+        self.deleted_recordings: set[str] = set()  # answered 404, as Twilio does once a recording is deleted
         self._faults: list = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -168,6 +180,9 @@ class FakeTwilio:
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/"
         if not self._authorised(http.headers.get("Authorization", "")):
             return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        media = RECORDING_MEDIA.fullmatch(parts.path.removeprefix(prefix)) if parts.path.startswith(prefix) else None
+        if method == "GET" and media:
+            return self._recording(http, media.group(1), media.group(2))
         if method == "GET" and parts.path == prefix + "Messages.json":
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             found = [m for m in self.messages
@@ -218,6 +233,29 @@ class FakeTwilio:
             self._reply(http, 201, payload)
         else:
             self._apply_fault(http, lost_answer)
+
+    def _recording(self, http, sid: str, extension: str) -> None:
+        """A recording's audio, whole or the one byte range asked for (``Range: bytes=a-b``)."""
+        if sid in self.deleted_recordings:
+            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
+                                           "status": 404})
+        audio, status, headers = recording_audio(sid), 200, {}
+        wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", http.headers.get("Range", ""))
+        if wanted and (wanted.group(1) or wanted.group(2)):
+            first, last = wanted.groups()
+            start = int(first) if first else max(0, len(audio) - int(last))
+            end = min(int(last), len(audio) - 1) if first and last else len(audio) - 1
+            if start <= end:
+                headers["Content-Range"] = f"bytes {start}-{end}/{len(audio)}"
+                audio, status = audio[start:end + 1], 206
+        http.send_response(status)
+        http.send_header("Content-Type", MEDIA_TYPES[extension])
+        http.send_header("Content-Length", str(len(audio)))
+        http.send_header("Accept-Ranges", "bytes")
+        for name, value in headers.items():
+            http.send_header(name, value)
+        http.end_headers()
+        http.wfile.write(audio)
 
     def _control(self, http, method: str, path: str) -> None:
         """The stand-in's own endpoints, for a test or benchmark in another process (no auth: loopback)."""

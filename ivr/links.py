@@ -35,3 +35,6 @@ class PublicLinks:
 
     def callback_status(self, base: str, token: str) -> str:
         return f"{base}/verification/callback/status?{urlencode({'token': token})}"
+
+    def recording(self, number: str, expires: int, signature: str) -> str:
+        return f"{self.base or ''}/recordings/{number}?{urlencode({'expires': expires, 'sig': signature})}"

@@ -1,7 +1,9 @@
 """The domain's objects as the JSON API and the commands show them."""
 from __future__ import annotations
 
+from dispatch import runtime as runtime_module
 from dispatch.directory.models import Contact
+from dispatch.handoff import recordings
 from dispatch.oncall import OnCall
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
@@ -18,7 +20,8 @@ def ticket_dict(ticket: Ticket, prefix: str) -> dict:
         "caller": ticket.caller,
         "client": ticket.client.name if ticket.client else None,
         "contact": {"id": ticket.contact.id, "name": ticket.contact.name} if ticket.contact else None,
-        "recording_url": ticket.recording_url,
+        # The app's own signed link, which plays without a Twilio login; Twilio's URL needs the account's.
+        "recording_url": recordings.link(runtime_module.current(), ticket),
         "recording_seconds": ticket.recording_seconds,
         "transcript": ticket.transcript,
         "created_at": ticket.created_at.isoformat(),

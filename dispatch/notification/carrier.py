@@ -7,6 +7,7 @@ before any policy sees them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -63,6 +64,19 @@ class Sent:
     state: DeliveryState
 
 
+@dataclass(frozen=True)
+class RecordingMedia:
+    """A recording's audio as the carrier streams it: the whole file (200) or the byte range asked for (206).
+    ``close`` must be called once the chunks are read (or abandoned)."""
+
+    status: int
+    content_type: str
+    length: int | None
+    content_range: str | None
+    chunks: Iterable[bytes]
+    close: Callable[[], None]
+
+
 class DeliveryError(Exception):
     """The carrier refused or could not be reached.
 
@@ -89,4 +103,10 @@ class Carrier(Protocol):
     def recent_sms(self, to: str) -> list[tuple[str, str]]:
         """(sid, body) of the latest messages sent to ``to``: how a retry finds out whether a request
         that got no answer created a message after all."""
+        ...
+
+    def recording_media(self, recording_sid: str, byte_range: str | None = None) -> RecordingMedia | None:
+        """The audio of a recording the carrier made, fetched with the account's credentials; None when
+        the carrier has no such recording (or, without credentials, cannot fetch any). Raises
+        DeliveryError when the carrier cannot be reached or refuses."""
         ...

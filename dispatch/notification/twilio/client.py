@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from dispatch.notification.carrier import REQUEST_TIMEOUT_SECONDS, DeliveryError, Sent
+from dispatch.notification.carrier import REQUEST_TIMEOUT_SECONDS, DeliveryError, RecordingMedia, Sent
 from dispatch.notification.twilio.statuses import PERMANENT_CODES, state_of
 
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+BYTE_RANGE = re.compile(r"bytes=\d*-\d*")
+MEDIA_CHUNK = 64 * 1024
 
 
 class TwilioCarrier:
@@ -30,6 +34,9 @@ class TwilioCarrier:
         http.session.trust_env = False
         http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.client = Client(account_sid, auth_token, http_client=http)
+        self._media = http.session
+        self._credentials = (account_sid, auth_token)
+        self._api_base = (api_base_url or TWILIO_API).rstrip("/")
         if api_base_url:
             self.client.api.base_url = api_base_url
             # An edge or region from the environment would rewrite the host back to Twilio's.
@@ -58,6 +65,32 @@ class TwilioCarrier:
     def recent_sms(self, to: str) -> list[tuple[str, str]]:
         messages = self._call(self.client.messages.list, to=to, from_=self.from_number, limit=20)
         return [(m.sid, m.body) for m in messages]
+
+    def recording_media(self, recording_sid: str, byte_range: str | None = None) -> RecordingMedia | None:
+        # Built from the recording's SID, never from a stored URL: the account's credentials go to
+        # Twilio (or TWILIO_API_BASE_URL) and nowhere else. Twilio may redirect to its media host;
+        # requests drops the credentials on a redirect to another host.
+        if not RECORDING_SID.fullmatch(recording_sid or ""):
+            return None
+        url = f"{self._api_base}/2010-04-01/Accounts/{self._credentials[0]}/Recordings/{recording_sid}.mp3"
+        headers = {"Range": byte_range} if byte_range and BYTE_RANGE.fullmatch(byte_range) else {}
+        try:
+            response = self._media.get(url, auth=self._credentials, headers=headers, stream=True,
+                                       timeout=(5, REQUEST_TIMEOUT_SECONDS))
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio unreachable: {type(exc).__name__}", permanent=False) from None
+        if response.status_code == 404:
+            response.close()
+            return None
+        if response.status_code not in (200, 206):
+            response.close()
+            raise DeliveryError(f"Twilio {response.status_code} for recording {recording_sid}",
+                                permanent=400 <= response.status_code < 500, status=response.status_code)
+        length = response.headers.get("Content-Length")
+        return RecordingMedia(response.status_code, response.headers.get("Content-Type") or "audio/mpeg",
+                              int(length) if length and length.isdigit() else None,
+                              response.headers.get("Content-Range"), response.iter_content(MEDIA_CHUNK),
+                              response.close)
 
     @staticmethod
     def _call(create, **params):
