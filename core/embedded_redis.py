@@ -64,8 +64,9 @@ def stop(data_dir: Path) -> bool:
     client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"), socket_connect_timeout=0.5,
                          socket_timeout=10, retry=Retry(NoBackoff(), 0))
     try:
+        client.ping()  # SHUTDOWN itself takes a lost connection for success
         client.shutdown(save=True)
-    except (redis.ConnectionError, FileNotFoundError):
+    except (redis.ConnectionError, OSError):
         return False
     _started_here.discard(data_dir.resolve())
     return True

@@ -108,9 +108,10 @@ class FakeTwilio:
         unless ``fields`` (``voice_url=…``, Twilio's JSON names) say otherwise; returns its sid."""
         sid = new_sid("PN")
         number = dict.fromkeys(NUMBER_URLS)
-        number.update(dict.fromkeys(NUMBER_METHODS, "POST"), sid=sid, phone_number=phone_number,
-                      friendly_name=phone_number, voice_application_sid=None, sms_application_sid=None,
-                      trunk_sid=None, **fields)
+        number.update(dict.fromkeys(NUMBER_METHODS, "POST"))
+        number.update(sid=sid, phone_number=phone_number, friendly_name=phone_number, voice_application_sid=None,
+                      sms_application_sid=None, trunk_sid=None)
+        number.update(fields)
         with self._lock:
             self.numbers[sid] = number
         return sid
@@ -179,7 +180,8 @@ class FakeTwilio:
         with self._lock:
             self.requests.append((method, parts.path))
         length = int(http.headers.get("Content-Length") or 0)
-        form = {k: v[-1] for k, v in parse_qs(http.rfile.read(length).decode()).items()} if length else {}
+        body = http.rfile.read(length).decode() if length else ""
+        form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}  # "" clears a field
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/"
         if not self._authorised(http.headers.get("Authorization", "")):
             return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
