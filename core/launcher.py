@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -77,8 +78,6 @@ def api_token(env: dict, data_dir: Path) -> tuple[str, Path | None, bool]:
     except FileExistsError:
         pass
     else:
-        import secrets
-
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(32) + "\n")
         made = True
@@ -144,7 +143,8 @@ class Launcher:
         if self.settings.redis_url is None:
             url, self.started_redis = embedded_redis.ensure_running(self.data_dir)
             self.env["REDIS_URL"] = url
-            _say(f"embedded Redis {'started' if self.started_redis else 'already running'} at {url}")
+            _say(f"embedded Redis started at {url}" if self.started_redis else
+                 f"embedded Redis already running at {url}: not started by this run, it is left running at exit")
         for n in range(1, self.rq_workers + 1):
             self._start_worker(n)
         self.web = self._spawn([sys.executable, "-m", "gunicorn", "--bind", f"0.0.0.0:{self.port}",

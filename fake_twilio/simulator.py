@@ -69,7 +69,7 @@ def simulate(caller, at, speak):
         except ValueError:
             raise click.BadParameter("use ISO 8601, e.g. 2026-11-24T03:00-05:00", param_hint="--at") from None
         clock = FixedClock(moment if moment.tzinfo else moment.replace(tzinfo=base.config.timezone))
-    base.redis  # noqa: B018  one Redis client for every app below, closed with this command's
+    base.redis  # noqa: B018  made now, so that the apps below share it and the command's end closes it
     voice = shutil.which("espeak-ng") if speak is not False else None
     if speak and not voice:
         click.echo("(espeak-ng is not installed; prompts are printed only)")
@@ -269,8 +269,9 @@ def sms(staff_id, body):
     if person is None:
         raise click.BadParameter(f"{staff_id!r} is not a staff id; known: {', '.join(base.config.staff)}",
                                  param_hint="--from")
-    base.redis  # noqa: B018  one Redis client for the app below, closed with this command's
+    base.redis  # noqa: B018  made now, so that the app below shares it and the command's end closes it
     hooks = _signed(base, base.clock)
+    # The stand-in's REST side is not started: only the text it delivers, as Twilio words it, is used.
     status, answer = FakeTwilio("", account_sid=ACCOUNT_SID, webhooks=hooks).sms_from(
         person.mobile, body, base.config.support_number)
     if status != 200:

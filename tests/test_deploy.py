@@ -2,8 +2,8 @@
 ExecStart lines, exactly, with their Environment and an environment file with every key of
 ``deploy/env.example``, against a temporary data folder; the web app and two workers answer
 /health, and stop on the SIGTERM systemd sends. Only the install folder (/opt/support-line)
-becomes this checkout, the port a free one, and the web app runs one gunicorn worker, not four,
-to keep the test quick."""
+becomes this checkout, the address a free loopback port, and the web app runs one gunicorn
+worker, not four, to keep the test quick."""
 from __future__ import annotations
 
 import json
@@ -99,7 +99,7 @@ def test_the_units_run_the_web_app_and_two_workers_that_answer_health(tmp_path, 
     (tmp_path / "var").mkdir()  # systemd's StateDirectory=
     base = {"PATH": os.environ["PATH"], "LANG": os.environ.get("LANG", "C.UTF-8"), **env_file}
 
-    web_env = {**_environment(web["Service"], base), "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    web_env = {**_environment(web["Service"], base), "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
     processes: list[tuple[subprocess.Popen, dict]] = []
     try:
         for line in web["Service"]["ExecStartPre"]:
@@ -134,4 +134,6 @@ def test_the_units_run_the_web_app_and_two_workers_that_answer_health(tmp_path, 
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 raise
-    assert [p.returncode for p, _ in processes] == [0, 0, 0]
+    # A clean stop, as systemd counts one: exit 0, or death by the SIGTERM itself (a worker that
+    # had not yet set its handler when it came).
+    assert all(p.returncode in (0, -signal.SIGTERM) for p, _ in processes), [p.returncode for p, _ in processes]

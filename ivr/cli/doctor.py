@@ -24,7 +24,7 @@ from dispatch.calls import spool
 from dispatch.jobs import recovery
 from dispatch.notification.carrier import DeliveryError
 from dispatch.notification.numbers import AccountError
-from ivr.cli.twilio_number import LABELS, NO_CREDENTIALS, admin, differences, wanted_webhooks
+from ivr.cli.twilio_number import LABELS, SET_CREDENTIALS, admin, differences, wanted_webhooks
 from ivr.context import runtime as _runtime
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -79,7 +79,7 @@ def _twilio() -> list[Finding]:
     account = admin()
     if account is None:
         return [Finding(FAIL, "Twilio", "no credentials: every webhook is refused (403) and SMS and calls go to the "
-                        "console outbox", NO_CREDENTIALS.split(": ", 1)[1])]
+                        "console outbox", SET_CREDENTIALS)]
     try:
         found = account.account()
     except AccountError as exc:

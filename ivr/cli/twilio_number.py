@@ -14,7 +14,8 @@ twilio_cli = AppGroup("twilio", help="The support number's settings at Twilio.")
 
 LABELS = {"voice": 'Voice "A call comes in"', "voice_fallback": 'Voice "Primary handler fails"',
           "voice_status": 'Voice "Call status changes"', "sms": 'Messaging "A message comes in"'}
-NO_CREDENTIALS = "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are unset: set them (Twilio console, Account Info)"
+SET_CREDENTIALS = "set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (Twilio console, Account Info)"
+NO_CREDENTIALS = f"TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are unset: {SET_CREDENTIALS}"
 
 
 def admin() -> NumberAdmin | None:
