@@ -154,9 +154,10 @@ def record_sent(runtime: Runtime, page_id: int, sent: Sent, adopted: bool = Fals
         add_event(ticket, EVENTS[page.kind], now, staff=page.staff_id, channel=page.channel, sid=page.sid,
                   **({"adopted": True} if adopted else {}),
                   **({"to": page.staff_id} if page.kind == "security_notice" else {}))
-        step = step_label(runtime.config, page.position if page.kind == "page" else None)
-        log.info("%s: %s%s sent to %s by %s (%s)", format_number(runtime.config.ticket_prefix, ticket.id),
-                 page.kind.replace("_", " "), step, page.staff_id, page.channel, page.sid)
+        what = (format_number(runtime.config.ticket_prefix, ticket.id), page.kind.replace("_", " "),
+                step_label(runtime.config, page.position if page.kind == "page" else None), page.staff_id,
+                page.channel, page.sid)
+    log.info("%s: %s%s sent to %s by %s (%s)", *what)
 
 
 def step_label(config, position: int | None) -> str:
