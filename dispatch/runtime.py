@@ -49,6 +49,16 @@ class Runtime:
                                                health_check_interval=10)
         return self._redis
 
+    def release(self) -> None:
+        """What a short-lived process (a CLI command) does as it ends: close its Redis connections, and
+        stop the embedded Redis if it started it and no other process uses it."""
+        if self._redis is not None:
+            self._redis.connection_pool.disconnect()
+        if self.settings.redis_url is None:
+            from core.embedded_redis import stop_if_unused
+
+            stop_if_unused(self.settings.data_dir)
+
     def queue(self, name: str) -> Queue:
         return Queue(name, connection=self.redis)
 

@@ -206,8 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dispatch.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="run the jobs waiting now, then exit")
     parser.add_argument("--name", help="worker name shown in RQ and /health")
+    parser.add_argument("--rq-log-level", default="WARNING", type=str.upper,
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="level of RQ's own log lines (each job started and done is INFO); default WARNING")
     args = parser.parse_args(argv)
     logs.configure()
+    logging.getLogger("rq").setLevel(args.rq_log_level)
     try:
         runtime = runtime_module.install(wiring.build())
     except ConfigError as exc:
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     alive.start()
     threading.Thread(target=housekeeping, args=(runtime, stop, worker.idle), daemon=True, name="housekeeping").start()
     try:
-        worker.work(burst=args.burst, with_scheduler=True)
+        worker.work(burst=args.burst, with_scheduler=True, logging_level=args.rq_log_level)
     finally:
         stop.set()
         alive.join(5)  # it removes the liveness key, so /health stops counting this worker at once

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -164,10 +165,11 @@ class PhoneCall:
         self._request(url, {"ErrorCode": error_code, "ErrorUrl": failed}, relative_to=None)
         return self
 
-    def desk_picks_up(self, press: str | None = "1", index: int = 0) -> str:
+    def desk_picks_up(self, press: str | None | Callable[[str], str | None] = "1", index: int = 0) -> str:
         """A dialled number answers. With a ``<Number url>`` (call screening), Twilio runs that TwiML
         on the answering leg, a child call whose requests name its parent: the person (or the desk
-        phone's own voicemail, ``press=None``) hears it and keys ``press`` at its ``<Gather>``.
+        phone's own voicemail, ``press=None``) hears it and keys ``press`` at its ``<Gather>``
+        (``press`` may be a function of what they heard, returning the keys).
         Returns what the answering leg heard; ``dial_result`` then ends the ``<Dial>``."""
         number = [n for n in self._expect("dial") if n.tag == "Number"][index]
         if not number.get("url"):
@@ -180,6 +182,8 @@ class PhoneCall:
         root = ET.fromstring(body)
         heard = " ".join((say.text or "").strip() for say in root.iter("Say"))
         gather = root.find("Gather")
+        if callable(press):
+            press = press(heard)
         if press is not None and gather is not None and gather.get("action"):
             screening_url = self.hooks.absolute(number.get("url"), self._url)
             self.hooks.post(gather.get("action"), {**leg, "Digits": press}, relative_to=screening_url)
@@ -193,6 +197,15 @@ class PhoneCall:
             self._request(dial.get("action"), params, relative_to=self._url)
         else:
             self._continue()
+        return self
+
+    def unanswered(self, status: str = "no-answer") -> PhoneCall:
+        """A call placed to this phone (an outbound one) was never picked up: Twilio requests no
+        TwiML, and its status callback says how it ended (``no-answer``, ``busy``, ``failed``)."""
+        self.state, self._waiting, self._verbs = "ended", None, []
+        if self.status_url:
+            self.hooks.post(self.status_url, {**self._base(), "CallStatus": status, "CallDuration": "0"},
+                            relative_to=None)
         return self
 
     def hang_up(self) -> PhoneCall:

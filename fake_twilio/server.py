@@ -4,7 +4,8 @@ Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client the
 creates messages and calls here, and recordings' audio is fetched here (``…/Recordings/RE….mp3``,
 Basic auth, byte ranges). It checks Basic auth and the ``To`` number like
 Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
-sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
+sends signed status callbacks when told to. It keeps the account's phone numbers and their
+webhooks (``IncomingPhoneNumbers``; ``add_number``). Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
 
@@ -62,6 +63,7 @@ class FakeTwilio:
         self.webhooks = webhooks
         self.messages: list[dict] = []
         self.calls: list[dict] = []
+        self.numbers: dict[str, dict] = {}  # the account's IncomingPhoneNumbers, by their PN… sid
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
         self.request_times: list[float] = []  # time.time() each create request arrived
         self.deleted_recordings: set[str] = set()  # answered 404, as Twilio does once a recording is deleted
@@ -111,6 +113,20 @@ class FakeTwilio:
         or ("accept_then_hang", seconds) create the message or call first, then do the same."""
         with self._lock:
             self._faults.extend(faults)
+
+    # -- the account's phone numbers ------------------------------------------------------------
+    def add_number(self, phone_number: str, **fields) -> str:
+        """Give the account a number (as buying one in Twilio's console does), its webhooks unset
+        unless ``fields`` (``voice_url=…``, Twilio's JSON names) say otherwise; returns its sid."""
+        sid = new_sid("PN")
+        number = dict.fromkeys(NUMBER_URLS)
+        number.update(dict.fromkeys(NUMBER_METHODS, "POST"))
+        number.update(sid=sid, phone_number=phone_number, friendly_name=phone_number, voice_application_sid=None,
+                      sms_application_sid=None, trunk_sid=None)
+        number.update(fields)
+        with self._lock:
+            self.numbers[sid] = number
+        return sid
 
     # -- what tests look at -------------------------------------------------------------------
     def sms_to(self, number: str) -> list[dict]:
@@ -176,13 +192,20 @@ class FakeTwilio:
         with self._lock:
             self.requests.append((method, parts.path))
         length = int(http.headers.get("Content-Length") or 0)
-        form = {k: v[-1] for k, v in parse_qs(http.rfile.read(length).decode()).items()} if length else {}
+        body = http.rfile.read(length).decode() if length else ""
+        form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}  # "" clears a field
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/"
         if not self._authorised(http.headers.get("Authorization", "")):
             return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
         media = RECORDING_MEDIA.fullmatch(parts.path.removeprefix(prefix)) if parts.path.startswith(prefix) else None
         if method == "GET" and media:
             return self._recording(http, media.group(1), media.group(2))
+        if parts.path == f"/2010-04-01/Accounts/{self.account_sid}.json" and method == "GET":
+            return self._reply(http, 200, {"sid": self.account_sid, "friendly_name": "Stand-in account",
+                                           "status": "active", "type": "Full",
+                                           "uri": f"/2010-04-01/Accounts/{self.account_sid}.json"})
+        if parts.path.startswith(prefix + "IncomingPhoneNumbers"):
+            return self._phone_numbers(http, method, parts.path[len(prefix):], parts.query, form)
         if method == "GET" and parts.path == prefix + "Messages.json":
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             found = [m for m in self.messages
@@ -227,6 +250,42 @@ class FakeTwilio:
                                     "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"},
                              after)
 
+    def _phone_numbers(self, http, method: str, path: str, query: str, form: dict) -> None:
+        """``IncomingPhoneNumbers.json`` (GET, ``?PhoneNumber=`` filters) and
+        ``IncomingPhoneNumbers/PN….json`` (GET; POST updates the fields sent, as Twilio does)."""
+        if path == "IncomingPhoneNumbers.json" and method == "GET":
+            wanted = {k: v[-1] for k, v in parse_qs(query).items()}.get("PhoneNumber")
+            with self._lock:
+                found = [self._number_json(n) for n in self.numbers.values()
+                         if wanted is None or n["phone_number"] == wanted]
+            uri = f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers.json"
+            return self._reply(http, 200, {"incoming_phone_numbers": found, "page": 0, "page_size": 50, "start": 0,
+                                           "end": max(0, len(found) - 1), "uri": uri, "first_page_uri": uri,
+                                           "next_page_uri": None, "previous_page_uri": None})
+        sid = path.removeprefix("IncomingPhoneNumbers/").removesuffix(".json")
+        with self._lock:
+            number = self.numbers.get(sid)
+            if number is not None and method == "POST":
+                for name, value in form.items():
+                    field = UPDATABLE.get(name)
+                    if field is None:
+                        continue
+                    if field in NUMBER_METHODS and value.upper() not in ("GET", "POST"):
+                        return self._reply(http, 400, {"code": 21501, "message": f"{name} must be GET or POST",
+                                                       "status": 400})
+                    number[field] = value.upper() if field in NUMBER_METHODS else (value or None)
+            answer = self._number_json(number) if number is not None else None
+        if answer is None or method not in ("GET", "POST"):
+            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
+                                           "status": 404})
+        return self._reply(http, 200, answer)
+
+    def _number_json(self, number: dict) -> dict:
+        return {**number, "account_sid": self.account_sid, "api_version": "2010-04-01",
+                "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+                "date_created": _now_rfc2822(), "date_updated": _now_rfc2822(),
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/{number['sid']}.json"}
+
     def _created(self, http, payload: dict, lost_answer) -> None:
         """201 with ``payload``, unless the answer is to be lost (``lost_answer``: "drop" or ("hang", s))."""
         if lost_answer is None:
@@ -262,7 +321,8 @@ class FakeTwilio:
         if method == "GET" and path == "/_fake/state":
             with self._lock:
                 state = {"messages": list(self.messages), "calls": list(self.calls),
-                         "requests": list(self.requests), "request_times": list(self.request_times)}
+                         "requests": list(self.requests), "request_times": list(self.request_times),
+                         "numbers": list(self.numbers.values())}
             return self._reply(http, 200, state)
         if method == "POST" and path == "/_fake/faults":
             length = int(http.headers.get("Content-Length") or 0)
@@ -315,6 +375,18 @@ class FakeTwilio:
         http.wfile.write(data)
 
 
+NUMBER_URLS = ("voice_url", "voice_fallback_url", "status_callback", "sms_url", "sms_fallback_url")
+NUMBER_METHODS = ("voice_method", "voice_fallback_method", "status_callback_method", "sms_method",
+                  "sms_fallback_method")
+# The form names of an IncomingPhoneNumber update, and the JSON fields they set.
+UPDATABLE = {"VoiceUrl": "voice_url", "VoiceMethod": "voice_method", "VoiceFallbackUrl": "voice_fallback_url",
+             "VoiceFallbackMethod": "voice_fallback_method", "StatusCallback": "status_callback",
+             "StatusCallbackMethod": "status_callback_method", "SmsUrl": "sms_url", "SmsMethod": "sms_method",
+             "SmsFallbackUrl": "sms_fallback_url", "SmsFallbackMethod": "sms_fallback_method",
+             "VoiceApplicationSid": "voice_application_sid", "SmsApplicationSid": "sms_application_sid",
+             "FriendlyName": "friendly_name"}
+
+
 def _fault_after_create(fault):
     """The fault to apply in place of the answer, for the "accept_then_…" kinds; else None."""
     if fault == "accept_then_drop":
@@ -340,8 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fake_twilio.server", description=main.__doc__)
     parser.add_argument("--auth-token", required=True)
     parser.add_argument("--account-sid", default=ACCOUNT_SID)
+    parser.add_argument("--number", action="append", default=[], help="a phone number the account owns")
     args = parser.parse_args(argv)
     fake = FakeTwilio(args.auth_token, account_sid=args.account_sid).start()
+    for number in args.number:
+        fake.add_number(number)
     print(f"port {fake._server.server_address[1]}", flush=True)
     try:
         threading.Event().wait()

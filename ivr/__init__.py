@@ -24,10 +24,12 @@ def create_app(runtime: Runtime) -> Flask:
 
     runtime_module.install(runtime)
     app = Flask(__name__)
-    app.extensions["runtime"] = runtime
-    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio's webhooks are a few KB
 
     from ivr import api, cli, page_calls, phone_tree, recordings, sms, verification_calls
+
+    app.cli = cli.Commands(app)
+    app.extensions["runtime"] = runtime
+    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio's webhooks are a few KB
 
     app.register_blueprint(phone_tree.bp)
     app.register_blueprint(sms.bp)

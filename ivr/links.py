@@ -30,6 +30,13 @@ class PublicLinks:
     def bridge_status(self, page_id: int) -> str | None:
         return self._at("/voice/bridge/status", page=page_id)
 
+    def number_webhooks(self) -> dict[str, str] | None:
+        """The support number's own webhooks, by what each is for (set in Twilio, not by a request)."""
+        if self.base is None:
+            return None
+        return {"voice": f"{self.base}/voice/incoming", "voice_fallback": f"{self.base}/voice/fallback",
+                "voice_status": f"{self.base}/voice/status", "sms": f"{self.base}/sms/incoming"}
+
     def callback_answer(self, base: str, token: str) -> str:
         return f"{base}/verification/callback?{urlencode({'token': token})}"
 

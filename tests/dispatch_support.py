@@ -125,16 +125,18 @@ def events(ticket: dict, name: str) -> list[dict]:
     return [e for e in ticket["timeline"] if e["event"] == name]
 
 
-def start_worker(stack, name: str, burst: bool = False, data_dir: Path | None = None) -> subprocess.Popen:
+def start_worker(stack, name: str, burst: bool = False, data_dir: Path | None = None,
+                 env: dict | None = None) -> subprocess.Popen:
     """``python -m dispatch.worker`` as production runs it, on the stack's Redis, database and Twilio stand-in
-    (and data folder, unless ``data_dir`` puts it on another host's).
+    (and data folder, unless ``data_dir`` puts it on another host's; ``env`` overrides the rest).
 
     It runs on the real clock, not the stack's: compare with ``primary_now``."""
     settings = stack.runtime.settings
     env = {**os.environ, "IVR_CONFIG": str(settings.config_path), "REDIS_URL": settings.redis_url,
            "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(data_dir or settings.data_dir),
            "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
-           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or ""}
+           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or "",
+           **(env or {})}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / f"worker-{name}.log", "ab") as log:  # the child keeps its own copy
         return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name,

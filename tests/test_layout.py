@@ -113,7 +113,7 @@ def test_every_address_the_domain_hands_out_is_a_route_of_the_app(stack):
     links = PublicLinks("https://support.example.com")
     made = [links.sms_status(1), links.voice_page(1), links.voice_page_status(1), links.bridge(1),
             links.bridge_status(1), links.callback_answer("https://support.example.com", "t"),
-            links.callback_status("https://support.example.com", "t")]
+            links.callback_status("https://support.example.com", "t"), *links.number_webhooks().values()]
     adapter = stack.app.url_map.bind("support.example.com")
     for url in made:
         endpoint, _ = adapter.match(urlsplit(url).path, method="POST")

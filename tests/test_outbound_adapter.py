@@ -1,4 +1,6 @@
 """The one adapter around the twilio client: real HTTP to the stand-in, or the console outbox."""
+import logging
+
 import pytest
 
 from dispatch.notification.carrier import DeliveryError, DeliveryState
@@ -38,13 +40,18 @@ def test_an_invalid_number_is_refused_by_the_stand_in_as_twilio_would(stack):
 
 
 def test_without_credentials_messages_go_to_the_console_outbox(tmp_path, redis_url, database_url, caplog):
+    caplog.set_level(logging.INFO, logger="dispatch.notification.console")
     stack = make_stack(tmp_path, redis_url, database_url, env={"TWILIO_ACCOUNT_SID": ""})
     try:
         sent = stack.runtime.carrier.send_sms("+12705550111", "page body", None)
+        answer, status = "https://x.example/verification/callback?token=T0KEN", "https://x.example/status?token=T0KEN"
+        called = stack.runtime.carrier.place_call("+12705550150", answer, status)
         with stack.runtime.store.transaction() as session:
-            [row] = session.query(ConsoleMessage).all()
-            assert (row.sid, row.to, row.content) == (sent.sid, "+12705550111", "page body")
-        assert "console outbox" in caplog.text
+            sms, call = session.query(ConsoleMessage).order_by(ConsoleMessage.id).all()
+            assert (sms.sid, sms.to, sms.content) == (sent.sid, "+12705550111", "page body")
+            assert (call.sid, call.content, call.status_callback) == (called.sid, answer, status)
+        assert "console outbox" in caplog.text and "page body" in caplog.text
+        assert "/verification/callback" in caplog.text and "T0KEN" not in caplog.text  # a call's token stays out
         assert stack.fake.messages == []
     finally:
         stack.fake.stop()

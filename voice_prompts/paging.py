@@ -16,6 +16,7 @@ PROMPTS = {
     "sms_page_quote": "\"{words}\" ",
     "sms_ack_notice": "{number} was taken by {name}. Nothing to do.",
     "sms_resolved_notice": "{number} was resolved by {name}. Nothing to do.",
+    "sms_test": "Test from the {company} support line: texts to your phone work. No reply needed.",
     "sms_final_notice": ("{number} NOBODY ACKNOWLEDGED after every on-call step: {who}, {callback}. "
                          "Reply ACK {digits}"),
     # -- replies to technicians' commands --------------------------------------------------

@@ -23,7 +23,7 @@ from core import phones
 from core.config import Staff
 from dispatch import jobs, oncall
 from dispatch.escalation import page_text, responses
-from dispatch.escalation.models import SmsReply
+from dispatch.escalation.models import Escalation, SmsReply
 from dispatch.notification import delivery, gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
@@ -68,21 +68,26 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
     config = runtime.config
     command = parse(body, config.ticket_prefix)
     if command is None:
+        log.info("SMS from %s: not a command", staff.id)
         return _limited_help(runtime, staff)
     _forget_help(runtime, staff)  # a command was understood: the next slip gets help again
-    if command.word == "HELP":
-        return _say("sms_reply_help")
-    if command.word == "WHO":
-        return _who(runtime)
+    if command.word in ("HELP", "WHO"):
+        log.info("SMS from %s: %s", staff.id, command.word)
+        return _say("sms_reply_help") if command.word == "HELP" else _who(runtime)
     ticket_id = command.ticket_id or _newest_open_page(runtime, staff.id, unacknowledged_first=command.word == "ACK")
     if ticket_id is None:
+        log.info("SMS from %s: %s, but no open page of theirs", staff.id, command.word)
         return _say("sms_reply_no_page")
     number = format_number(config.ticket_prefix, ticket_id)
     try:
         with runtime.store.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
+                log.info("SMS from %s: %s %s, no such ticket", staff.id, command.word, number)
                 return _say("sms_reply_no_ticket", given=number)
+            escalation = session.get(Escalation, ticket_id)
+            log.info("SMS from %s: %s %s (%s, escalation %s)", staff.id, command.word, number, ticket.status,
+                     f"paged through step {escalation.next_position}" if escalation else "not started")
             if message_sid:
                 seen = session.get(SmsReply, message_sid)
                 if seen is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,8 @@ class ConsoleMessage(Base):
     to: Mapped[str] = mapped_column(String(20))
     from_: Mapped[str] = mapped_column("from_number", String(20))
     content: Mapped[str] = mapped_column(Text)
+    # A call's status callback: Twilio would have been given it, and ``simulate`` plays the call with it.
+    status_callback: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -40,7 +43,7 @@ class ConsoleOutbox:
 
     def place_call(self, to: str, url: str, status_callback: str | None, *,
                    machine_detection: bool = False, timeout: int = 30) -> Sent:
-        return self._keep("call", to, url)
+        return self._keep("call", to, url, status_callback)
 
     def recent_sms(self, to: str) -> list[tuple[str, str]]:
         with self.store.transaction() as session:
@@ -51,9 +54,12 @@ class ConsoleOutbox:
     def recording_media(self, recording_sid: str, byte_range: str | None = None) -> RecordingMedia | None:
         return None  # without credentials no recording can be fetched
 
-    def _keep(self, kind: str, to: str, content: str) -> Sent:
+    def _keep(self, kind: str, to: str, content: str, status_callback: str | None = None) -> Sent:
         sid = ("SM" if kind == "sms" else "CA") + uuid.uuid4().hex
         with self.store.transaction() as session:
-            session.add(ConsoleMessage(sid=sid, kind=kind, to=to, from_=self.from_number, content=content))
-        log.warning("console outbox (no Twilio credentials): %s to %s: %s", kind, to, content)
+            session.add(ConsoleMessage(sid=sid, kind=kind, to=to, from_=self.from_number, content=content,
+                                       status_callback=status_callback))
+        # A call's URL may carry a one-time token (a dual callback's): the log gets its path only.
+        shown = content if kind == "sms" else urlsplit(content).path
+        log.info("console outbox (no Twilio credentials): %s to %s: %s", kind, to, shown)
         return Sent(sid, DeliveryState.SENDING)

@@ -37,6 +37,7 @@ from dispatch.notification.carrier import FINAL_RANK, DeliveryError, DeliveryRep
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.numbers import format_number
 from dispatch.tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,18 @@ def record_sent(runtime: Runtime, page_id: int, sent: Sent, adopted: bool = Fals
         add_event(ticket, EVENTS[page.kind], now, staff=page.staff_id, channel=page.channel, sid=page.sid,
                   **({"adopted": True} if adopted else {}),
                   **({"to": page.staff_id} if page.kind == "security_notice" else {}))
+        what = (format_number(runtime.config.ticket_prefix, ticket.id), page.kind.replace("_", " "),
+                step_label(runtime.config, page.position if page.kind == "page" else None), page.staff_id,
+                page.channel, page.sid)
+    log.info("%s: %s%s sent to %s by %s (%s)", *what)
+
+
+def step_label(config, position: int | None) -> str:
+    """`` (step 2)``, `` (step 1, round 2)`` of a policy position; empty for anything else."""
+    if position is None or not config.escalation:
+        return ""
+    rounds, index = divmod(position, len(config.escalation))
+    return f" (step {index + 1}" + (f", round {rounds + 1})" if rounds else ")")
 
 
 def _failed_attempt(runtime: Runtime, page: Page, exc: DeliveryError, now) -> None:

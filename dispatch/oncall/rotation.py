@@ -123,3 +123,13 @@ def add_override(runtime: Runtime, staff_id: str, starts_at: datetime, ends_at: 
         session.add(override)
         session.flush()
         return override
+
+
+def cancel_override(runtime: Runtime, override_id: int) -> OncallOverride | None:
+    """Remove override ``override_id`` (the rotation, or an older override, applies again); returns
+    what it was, or None when there is no such override."""
+    with runtime.store.transaction() as session:
+        override = session.get(OncallOverride, override_id)
+        if override is not None:
+            session.delete(override)
+        return override

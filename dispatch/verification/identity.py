@@ -40,6 +40,17 @@ class PinResult(Enum):
     EXHAUSTED = "exhausted"  # wrong, and that was the call's last try
 
 
+def set_pin(session, contact: Contact, pin) -> str | None:
+    """Give ``contact`` the portal PIN ``pin`` (kept only as its hash; a lock on the old PIN ends);
+    returns why ``pin`` may not be a PIN instead, changing nothing. Never log or echo ``pin``."""
+    reason = pins.refusal(pin, [p.e164 for p in contact.phones])
+    if reason is not None:
+        return reason
+    contact.pin_hash = pins.hash_pin(pin)
+    pin_lock.clear(pin_lock.lock_row(session, contact.id))
+    return None
+
+
 def open_call(session, runtime: Runtime, call_sid: str, caller_raw: str | None) -> tuple[VerificationCall, bool]:
     """The verification state of this call, with its ``verification`` ticket, made on first use;
     returns (state, whether it was just made)."""

@@ -15,7 +15,7 @@ from dispatch import directory
 from dispatch.directory.models import Contact
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import parse_number
-from dispatch.verification import identity, one_time_secrets, pin_lock, pins, secret_box
+from dispatch.verification import identity, one_time_secrets, secret_box
 from dispatch.verification.models import OneTimeSecret
 from ivr.api.auth import answer_database_errors, require_api_token
 from ivr.context import runtime as _runtime
@@ -56,11 +56,9 @@ def set_pin(contact_id: int):
         contact = session.get(Contact, contact_id)
         if contact is None:
             return jsonify(error=f"no contact {contact_id}"), 404
-        reason = pins.refusal(pin, [p.e164 for p in contact.phones])
+        reason = identity.set_pin(session, contact, pin)  # a new PIN ends any lock on the old one
         if reason is not None:
             return jsonify(error=reason), 400
-        contact.pin_hash = pins.hash_pin(pin)
-        pin_lock.clear(pin_lock.lock_row(session, contact.id))  # a new PIN ends any lock on the old one
     log.info("portal PIN set for contact %s", contact_id)
     return "", 204
 

@@ -1,11 +1,20 @@
 """``flask --app wsgi directory …``: clients and their contacts."""
 from __future__ import annotations
 
+import logging
+import sys
+
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from dispatch import directory
+from dispatch.directory.models import Client, Contact
+from dispatch.verification import identity
 from ivr.context import runtime as _runtime
+from ivr.views import contact_dict
+
+log = logging.getLogger(__name__)
 
 directory_cli = AppGroup("directory", help="Clients and their contacts.")
 
@@ -24,3 +33,49 @@ def import_directory(csv_file):
                f"{len(report.rejected)} rejected")
     for line, reason in report.rejected:
         click.echo(f"  line {line}: rejected: {reason}")
+
+
+@directory_cli.command("list")
+@click.option("--client", "client_name", help="only this client's contacts")
+def list_contacts(client_name):
+    """Clients and their contacts: ids (for `directory pin`), phones on file, e-mail, whether a PIN is set."""
+    runtime = _runtime()
+    query = select(Contact).join(Client).order_by(Client.name, Contact.name)
+    if client_name:
+        query = query.where(Client.name == client_name)
+    with runtime.store.reading() as session:
+        rows = [contact_dict(c) for c in session.scalars(query).unique()]
+    if not rows:
+        click.echo(f"no contacts of {client_name}" if client_name else
+                   "no contacts; `directory import FILE.csv` adds them")
+        return
+    click.echo(f"{'ID':<5} {'CLIENT':<24} {'NAME':<24} {'PIN':<4} {'PHONES':<28} EMAIL")
+    for row in rows:
+        click.echo(f"{row['id']:<5} {row['client']:<24} {row['name']:<24} {'yes' if row['has_pin'] else 'no':<4} "
+                   f"{' '.join(row['phones']):<28} {row['email'] or '-'}")
+
+
+@directory_cli.command("pin")
+@click.argument("contact_id", type=int)
+def set_pin(contact_id):
+    """Set the portal PIN of contact CONTACT_ID (prompted, not shown; read from standard input when it
+    is not a terminal). The rules are the API's: 4 to 8 digits, not easy to guess."""
+    runtime = _runtime()
+    with runtime.store.reading() as session:
+        contact = session.get(Contact, contact_id)
+        name = f"{contact.name} ({contact.client.name})" if contact else None
+    if name is None:
+        raise click.ClickException(f"no contact {contact_id}; `directory list` shows their ids")
+    if sys.stdin.isatty():
+        pin = click.prompt(f"new PIN for {name}", hide_input=True, confirmation_prompt=True)
+    else:
+        pin = sys.stdin.readline().strip()
+    with runtime.store.transaction() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise click.ClickException(f"no contact {contact_id}")
+        reason = identity.set_pin(session, contact, pin)
+    if reason is not None:
+        raise click.ClickException(f"PIN not set: {reason}")
+    log.info("portal PIN set for contact %s from the command line", contact_id)
+    click.echo(f"PIN set for {name}")

@@ -2,7 +2,7 @@
 with every attempt, and the webhooks a 410 disabled.
 
 Revision ID: 2401
-Revises: 0003
+Revises: 2101
 Create Date: 2026-12-06
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "2401"
-down_revision = "0003"
+down_revision = "2101"
 branch_labels = None
 depends_on = None
 

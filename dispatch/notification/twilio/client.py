@@ -25,23 +25,29 @@ BYTE_RANGE = re.compile(r"bytes=\d*-\d*")
 MEDIA_CHUNK = 64 * 1024
 
 
+def make_client(account_sid: str, auth_token: str, api_base_url: str | None = None) -> Client:
+    """Twilio's REST client, sending to ``api_base_url`` when given, with a time-out on every request."""
+    http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS,
+                            proxy=requests.utils.get_environ_proxies(api_base_url or TWILIO_API))
+    # requests reads proxy and CA settings from the environment on every request (a scan of
+    # os.environ, a good share of a page's REST call); they are read once, above and here.
+    http.session.trust_env = False
+    http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    client = Client(account_sid, auth_token, http_client=http)
+    if api_base_url:
+        client.api.base_url = api_base_url
+        # An edge or region from the environment would rewrite the host back to Twilio's.
+        client.edge = None
+        client.region = None
+    return client
+
+
 class TwilioCarrier:
     def __init__(self, account_sid: str, auth_token: str, from_number: str, api_base_url: str | None = None):
-        http = TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS,
-                                proxy=requests.utils.get_environ_proxies(api_base_url or TWILIO_API))
-        # requests reads proxy and CA settings from the environment on every request (a scan of
-        # os.environ, a good share of a page's REST call); they are read once, above and here.
-        http.session.trust_env = False
-        http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self.client = Client(account_sid, auth_token, http_client=http)
-        self._media = http.session
+        self.client = make_client(account_sid, auth_token, api_base_url)
+        self._media = self.client.http_client.session
         self._credentials = (account_sid, auth_token)
         self._api_base = (api_base_url or TWILIO_API).rstrip("/")
-        if api_base_url:
-            self.client.api.base_url = api_base_url
-            # An edge or region from the environment would rewrite the host back to Twilio's.
-            self.client.edge = None
-            self.client.region = None
         self.from_number = from_number
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent:
