@@ -64,10 +64,10 @@ def simulate(caller, at, speak):
     try:
         call.start()
         while True:
-            for line in call.heard[shown:]:
+            for line, language in zip(call.heard[shown:], call.voices[shown:]):
                 click.secho(f"  🔊 {line}", fg="cyan")
                 if voice:
-                    subprocess.run([voice, "-s", "165", line], check=False, stderr=subprocess.DEVNULL)
+                    speak_line(voice, line, language)
             shown = len(call.heard)
             if call.state == "ended":
                 break
@@ -82,8 +82,10 @@ def simulate(caller, at, speak):
                 else:
                     call.stay_silent()
             elif call.state == "dial":
-                choice = click.prompt("  the desk is ringing: [a]nswer, [n]o answer, [b]usy",
+                choice = click.prompt(f"  {', '.join(call.dial_numbers())} ringing: [a]nswer, [n]o answer, [b]usy",
                                       type=click.Choice(["a", "n", "b"]), default="n")
+                if choice == "a":  # the person who answers hears the screening and presses 1
+                    click.secho(f"  (they hear: {call.desk_picks_up(press='1')})", fg="yellow")
                 call.dial_result({"a": "completed", "n": "no-answer", "b": "busy"}[choice], duration=60)
     except (KeyboardInterrupt, EOFError):
         call.hang_up()
@@ -99,6 +101,13 @@ def simulate(caller, at, speak):
         for line in _page_report(base, ticket.id):
             click.echo(line)
     sys.stdout.flush()
+
+
+def speak_line(espeak: str, line: str, language: str) -> None:
+    """Say ``line`` with espeak-ng, in the voice of the <Say>'s language (es-US -> es)."""
+    voice = (language or "en-US").split("-")[0].lower()
+    subprocess.run([espeak, "-s", "165", "-v", "en-us" if voice == "en" else voice, line], check=False,
+                   stderr=subprocess.DEVNULL)
 
 
 def _worker_running(runtime: Runtime) -> bool:

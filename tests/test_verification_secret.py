@@ -51,6 +51,8 @@ def _verified_callback(stack, from_: str = ANN, pin: str | None = ANN_PIN):
     answered = stack.fake.answer_call(placed["sid"]).press("1")
     if pin is not None:
         answered.press(pin + "#")
+    if "Press 1 when you are ready." in answered.said:  # a secret waits: "Have a pen ready"
+        answered.press("1")
     return answered
 
 
@@ -77,6 +79,8 @@ def test_the_secret_is_spoken_exactly_once_then_destroyed(stack):
     assert _readings(inbound) == 0 and inbound.state == "ended"
     (placed,) = run_callbacks(stack)
     answered = stack.fake.answer_call(placed["sid"]).press("1").press(ANN_PIN + "#")
+    assert answered.said.endswith("Have a pen ready. Press 1 when you are ready.") and _readings(answered) == 0
+    answered.press("1")
     assert "14 characters long" in answered.transcript
     assert _readings(answered) == 1
     assert "To hear it again, press 1" in answered.said
