@@ -12,6 +12,8 @@ each language is spoken with is configuration (``[voices]``), not a constant her
 """
 from __future__ import annotations
 
+from string import Formatter
+
 from voice_prompts import caller, es, paging, verification
 
 COMPANY_LANGUAGE = "en"
@@ -31,6 +33,9 @@ CALLER_KEYS = frozenset(caller.PROMPTS) | frozenset(verification.CALLER_PROMPTS)
 for _language, _catalogue in CATALOGUES.items():
     if unknown := set(_catalogue) - set(_ENGLISH):
         raise RuntimeError(f"prompts {sorted(unknown)} of {_language!r} have no English original")
+    for _key, _text in _catalogue.items():
+        if "language" in {field for _, field, _, _ in Formatter().parse(_text)}:
+            raise RuntimeError(f"prompt {_key!r}: {{language}} is say()'s own argument, not a value to fill in")
 
 
 def language_or_default(language: str | None) -> str:

@@ -32,21 +32,16 @@ PROMPTS = {
         "If this is an emergency, dial {extension} now. "
         "Otherwise, please stay on the line to leave a message for the next business day."
     ),
-    "emergency_intro": (
-        "You have reached the emergency line. "
-        "The on-call technician is paged as soon as you have left your message."
-    ),
+    "emergency_intro": "You have reached the emergency line.",
     "oncall_connecting": "Connecting you to the on-call technician. Please hold.",
-    "oncall_unavailable": (
-        "The on-call technician could not answer right away, and is paged as soon as you have left your message."
-    ),
+    "oncall_unavailable": "The on-call technician could not answer right away, and is paged with your message.",
     "voicemail_support": (
         "Please leave your name, your company, a number to call you back on, and a short description of the problem "
         "after the tone. Press pound when you are done."
     ),
     "voicemail_emergency": (
-        "Please describe the emergency after the tone: your name, your company, the number to call you back on, "
-        "and what is down. Press pound when you are done."
+        "After the tone, tell us your name, your company, a number to reach you, and what is down. "
+        "Then press pound."
     ),
     "no_message_heard": "We did not hear a message.",
     "speak_again": "Please speak after the tone, then press pound.",

@@ -31,21 +31,16 @@ PROMPTS = {
         "Si es una emergencia, marque {extension} ahora. "
         "Si no, permanezca en la línea para dejar un mensaje para el próximo día hábil."
     ),
-    "emergency_intro": (
-        "Ha llamado a la línea de emergencias. "
-        "Avisamos al técnico de guardia en cuanto deje su mensaje."
-    ),
+    "emergency_intro": "Ha llamado a la línea de emergencias.",
     "oncall_connecting": "Le comunicamos con el técnico de guardia. Por favor, espere.",
-    "oncall_unavailable": (
-        "El técnico de guardia no pudo contestar en este momento; le avisamos en cuanto deje su mensaje."
-    ),
+    "oncall_unavailable": "El técnico de guardia no pudo contestar en este momento; le avisamos con su mensaje.",
     "voicemail_support": (
         "Después del tono, deje su nombre, su empresa, un número para devolverle la llamada y una breve "
         "descripción del problema. Oprima numeral al terminar."
     ),
     "voicemail_emergency": (
-        "Después del tono, describa la emergencia: su nombre, su empresa, el número para devolverle la llamada "
-        "y qué ha dejado de funcionar. Oprima numeral al terminar."
+        "Después del tono, díganos su nombre, su empresa, un número para localizarle y qué ha dejado de funcionar. "
+        "Luego oprima numeral."
     ),
     "no_message_heard": "No escuchamos ningún mensaje.",
     "speak_again": "Por favor, hable después del tono y oprima numeral.",

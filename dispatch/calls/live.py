@@ -10,13 +10,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core import phones
-from core.db import insert_now, lock_key
+from core.db import lock_key
 from dispatch import directory, oncall
 from dispatch.escalation import responses
 from dispatch.runtime import Runtime
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.timeline import add_event, store_new
+from dispatch.tickets.timeline import add_event
 
 KIND = "emergency_call"
 
@@ -47,8 +47,8 @@ def taken_live(runtime: Runtime, call_sid: str, caller_raw: str | None, staff_id
                         contact=contact, contact_id=contact.id if contact else None, created_at=now,
                         language=language)
         add_event(ticket, "created", now, box="emergency", caller=caller, client=client.name if client else None)
-        insert_now(session, ticket)
-        store_new(session, ticket)
+        session.add(ticket)
+        session.flush()  # its id, and a ticket of the session: acknowledging it changes it
         changes.publish(session, ticket, "created", now)
         responses.acknowledge_live(session, runtime, ticket, staff_id)
     return ticket

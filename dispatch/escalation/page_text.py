@@ -47,7 +47,8 @@ def caller_words(client: str | None, contact: str | None, language: str | None, 
         text = unknown or voice_prompts.say(f"{prefix}_unknown_caller")
     language = voice_prompts.language_or_default(language)
     if language != voice_prompts.COMPANY_LANGUAGE:
-        text = voice_prompts.say(f"{prefix}_speaker", who=text, language=voice_prompts.say(f"language_name_{language}"))
+        text = voice_prompts.say(f"{prefix}_speaker", who=text,
+                                 language_name=voice_prompts.say(f"language_name_{language}"))
     return text if spoken else gsm7(text)
 
 
