@@ -25,7 +25,6 @@ PROMPTS = {
     "sms_transcript_taken": "{number} {who} said: \"{words}\"",
     "sms_ack_notice": "{number} was taken by {name}. Nothing to do.",
     "sms_resolved_notice": "{number} was resolved by {name}. Nothing to do.",
-    "sms_live_notice": "{number} EMERGENCY {who} was taken live by {name}. Nothing to do.",
     "sms_final_notice": ("{number} NOBODY ACKNOWLEDGED after every on-call step: EMERGENCY {who}. {callback}. "
                          "Reply ACK {digits}"),
     # -- replies to technicians' commands --------------------------------------------------
