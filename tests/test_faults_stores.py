@@ -33,7 +33,7 @@ def test_redis_stopped_during_a_call_loses_nothing_and_the_page_leaves_once_it_i
         redis_server.stop()  # mid-call, between the menu and the message
         call.leave_message(seconds=35, transcript="The whole office is offline")
         call.deliver_callbacks()
-        assert "Your ticket number is C, S, 1" in call.said
+        assert "Your ticket number is 1." in call.said
         ticket = stack.ticket("CS-000001")
         assert (ticket["kind"], ticket["priority"], ticket["transcript"]) == (
             "emergency_voicemail", "P1", "The whole office is offline")
