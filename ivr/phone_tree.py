@@ -172,8 +172,8 @@ def menu():
     if digits and set(digits) == {"*"}:  # "press star to hear the options again": no "Sorry", no attempt spent
         return twiml(main_menu(VoiceResponse(), attempt))
     response = VoiceResponse()
-    if digits:
-        _speak(response, "invalid_choice", keys=speech.keys(digits, _lang()))
+    if keyed := speech.keys(digits, _lang()):
+        _speak(response, "invalid_choice", keys=keyed)
     else:
         _speak(response, "no_input")
     if attempt < MENU_ATTEMPTS:
