@@ -370,7 +370,7 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
         messages = stack.fake.messages
         about = defaultdict(list)
         for m in messages:
-            found = re.match(rf"{prefix}-(\d+) ", m["body"])
+            found = re.search(rf"\b{prefix}-(\d+)\. Reply ACK", m["body"])
             if found:
                 about[int(found.group(1))].append(m)
         if len(messages) != count:
@@ -379,7 +379,7 @@ def check_level(stack: ProcessStack, store: Store, redis_connection, level: Leve
             break
         time.sleep(0.5)
     heard_wrong = [c for c, (sid, _, _, heard) in level.voicemails.items()
-                   if sid in tickets and heard != f"{prefix}{tickets[sid].id}"]
+                   if sid in tickets and heard != str(tickets[sid].id)]
     page_latency, parts, measured_jobs = [], defaultdict(list), []
     jobs = {row.id: job for row, job in zip(p1, Job.fetch_many([f"page-ticket-{row.id}" for row in p1],
                                                               connection=redis_connection))}

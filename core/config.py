@@ -20,11 +20,20 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLES = ("technician", "manager")
 CHANNELS = ("sms", "voice")
 LEVELS = ("primary", "secondary", "managers")
+# The languages voice_prompts has a catalogue for; English is the company's, every other one a caller's.
+LANGUAGES = ("en", "es")
+EMERGENCY_MODES = ("voicemail", "ring_oncall")
+# Twilio <Say> voice and language of each catalogue, unless [voices.<code>] says otherwise.
+DEFAULT_VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
 
 _SECTIONS = {
     "company": {"name", "timezone", "support_number", "ticket_prefix"},
     "hours": set(WEEKDAYS) | {"holidays", "holiday_country"},
-    "menu": {"support_digit", "emergency_extension", "verification_digit", "status_digit"},
+    "menu": {"support_digit", "emergency_extension", "verification_digit", "status_digit", "desk_digit",
+             "languages"},
+    "emergency": {"mode", "ring_seconds", "callback_minutes"},
+    "voices": set(LANGUAGES),
+    "voices.language": {"voice", "language"},
     "desk": {"numbers", "ring_seconds", "screen_calls"},
     "voicemail": {"max_seconds", "min_seconds"},
     "staff": {"id", "name", "mobile", "role"},
@@ -117,6 +126,12 @@ class Config:
     escalation: tuple[EscalationStep, ...]
     escalation_repeat: int
     delivery_deadline_minutes: int
+    desk_digit: str = "0"
+    languages: dict[str, str] = field(default_factory=dict)  # a caller's language -> its menu digit
+    emergency_mode: str = "voicemail"
+    emergency_ring_seconds: int = 20
+    emergency_callback_minutes: int = 15
+    voices: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_VOICES))
     source: str = field(default="config", compare=False)
     handoff: Handoff = field(default_factory=Handoff)
 
@@ -144,8 +159,8 @@ def load_config(path: str | Path) -> Config:
 def parse_config(raw: dict, source: str = "config") -> Config:
     """Validate an already-parsed TOML document; see :func:`load_config`."""
     v = _Validator(source)
-    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks"}, "")
-    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall"):
+    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks", "voices.language"}, "")
+    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall", "emergency", "voices"):
         section = raw.get(name, {})
         v.expect(isinstance(section, dict), name, "must be a table")
         v.known_keys(section, _SECTIONS[name], name + ".")
@@ -176,14 +191,44 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     menu = raw.get("menu", {})
     digits = {
         key: str(menu.get(key, default))
-        for key, default in (("support_digit", "1"), ("verification_digit", "2"), ("status_digit", "3"))
+        for key, default in (("support_digit", "1"), ("verification_digit", "2"), ("status_digit", "3"),
+                             ("desk_digit", "0"))
     }
     for key, value in digits.items():
         v.expect(re.fullmatch(r"[0-9]", value) is not None, f"menu.{key}", "must be a single digit 0-9")
-    v.expect(len(set(digits.values())) == 3, "menu", "support_digit, verification_digit and status_digit must differ")
+    v.expect(len(set(digits.values())) == 4, "menu",
+             "support_digit, verification_digit, status_digit and desk_digit must differ")
     extension = str(menu.get("emergency_extension", "501"))
     v.expect(re.fullmatch(r"[0-9]{2,6}", extension) is not None, "menu.emergency_extension",
              "must be 2 to 6 digits")
+    languages_raw = menu.get("languages", {})
+    v.expect(isinstance(languages_raw, dict), "menu.languages", "must be a table like es = \"9\"")
+    languages = {}
+    for code, digit in languages_raw.items():
+        key = f"menu.languages.{code}"
+        v.expect(code in LANGUAGES and code != "en", key,
+                 f"no catalogue for {code!r}; callers may choose {', '.join(c for c in LANGUAGES if c != 'en')}")
+        v.expect(isinstance(digit, str) and re.fullmatch(r"[0-9]", digit) is not None, key,
+                 "must be a single digit 0-9, as a string")
+        v.expect(digit not in digits.values() and digit not in languages.values(), key,
+                 f"{digit!r} is already another option of the menu")
+        languages[code] = digit
+
+    emergency = raw.get("emergency", {})
+    emergency_mode = v.choice(emergency.get("mode", "voicemail"), "emergency.mode", EMERGENCY_MODES)
+    emergency_ring = v.integer(emergency, "emergency.ring_seconds", 20, 5, 60)
+    emergency_callback = v.integer(emergency, "emergency.callback_minutes", 15, 1, 240)
+
+    voices = dict(DEFAULT_VOICES)
+    for code, entry in raw.get("voices", {}).items():
+        where = f"voices.{code}"
+        v.expect(isinstance(entry, dict), where, "must be a table with voice and language")
+        v.known_keys(entry, _SECTIONS["voices.language"], where + ".")
+        voice = v.text(entry, f"{where}.voice", default=voices[code][0])
+        locale = v.text(entry, f"{where}.language", default=voices[code][1])
+        v.expect(re.fullmatch(r"[a-z]{2,3}-[A-Z]{2}", locale) is not None, f"{where}.language",
+                 f"{locale!r} is not a language tag like {DEFAULT_VOICES[code][1]}")
+        voices[code] = (voice, locale)
 
     desk = raw.get("desk", {})
     desk_numbers = tuple(v.phone(n, f"desk.numbers[{i}]") for i, n in enumerate(v.list(desk, "desk.numbers")))
@@ -242,8 +287,10 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         desk_numbers=desk_numbers, ring_seconds=ring_seconds, screen_calls=screen_calls,
         voicemail_max_seconds=max_seconds, voicemail_min_seconds=min_seconds, staff=staff,
         rotation=rotation, handoff_weekday=handoff_weekday, handoff_time=handoff_time, managers=managers,
-        escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline, source=source,
-        handoff=handoff,
+        escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline,
+        desk_digit=digits["desk_digit"], languages=languages, emergency_mode=emergency_mode,
+        emergency_ring_seconds=emergency_ring, emergency_callback_minutes=emergency_callback, voices=voices,
+        source=source, handoff=handoff,
     )
 
 

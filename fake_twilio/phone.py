@@ -72,6 +72,7 @@ class PhoneCall:
     call_sid: str = field(default_factory=lambda: new_sid("CA"))
     extra: dict = field(default_factory=dict)
     heard: list[str] = field(default_factory=list)
+    voices: list[str] = field(default_factory=list)  # the language of each line heard (a <Say>'s, "" for a <Play>)
     pending: list[tuple[str, dict]] = field(default_factory=list)  # callbacks Twilio sends later
     state: str = "new"  # gather | record | dial | ended
     documents: list[str] = field(default_factory=list)
@@ -115,9 +116,14 @@ class PhoneCall:
         return self
 
     def wait(self) -> PhoneCall:
-        """Let a ``<Gather>`` time out: Twilio goes on with the next verb."""
-        self._expect("gather")
+        """Let a ``<Gather>`` time out: Twilio goes on with the next verb, or, with
+        ``actionOnEmptyResult``, requests the action with no digits."""
+        gather = self._expect("gather")
         self._mark = len(self.heard)
+        if gather.get("actionOnEmptyResult") == "true":
+            self._request(gather.get("action") or self._url, {"Digits": "", "FinishedOnKey": ""},
+                          relative_to=self._url)
+            return self
         self._continue()
         return self
 
@@ -166,28 +172,35 @@ class PhoneCall:
         return self
 
     def desk_picks_up(self, press: str | None | Callable[[str], str | None] = "1", index: int = 0) -> str:
-        """A dialled number answers. With a ``<Number url>`` (call screening), Twilio runs that TwiML
-        on the answering leg, a child call whose requests name its parent: the person (or the desk
-        phone's own voicemail, ``press=None``) hears it and keys ``press`` at its ``<Gather>``
-        (``press`` may be a function of what they heard, returning the keys).
-        Returns what the answering leg heard; ``dial_result`` then ends the ``<Dial>``."""
-        number = [n for n in self._expect("dial") if n.tag == "Number"][index]
+        """A dialled number answers (a desk phone, or the on-call technician's mobile). With a
+        ``<Number url>`` (call screening), Twilio runs that TwiML on the answering leg, a child call
+        whose requests name its parent and show the ``<Dial callerId>`` (else the caller's number):
+        the person (or the phone's own voicemail, ``press=None``) hears it and keys ``press`` at its
+        ``<Gather>`` (``press`` may be a function of what they heard, returning the keys), then hears
+        what the action answers before the calls are bridged.
+        Returns all the answering leg heard; ``dial_result`` then ends the ``<Dial>``."""
+        dial = self._expect("dial")
+        number = [n for n in dial if n.tag == "Number"][index]
         if not number.get("url"):
             return ""
-        leg = {**self._base(), "CallSid": new_sid("CA"), "ParentCallSid": self.call_sid, "From": self.from_,
-               "To": (number.text or "").strip(), "Direction": "outbound-dial"}
+        leg = {**self._base(), "CallSid": new_sid("CA"), "ParentCallSid": self.call_sid,
+               "From": dial.get("callerId") or self.from_, "To": (number.text or "").strip(),
+               "Direction": "outbound-dial"}
         status, body = self.hooks.post(number.get("url"), leg, relative_to=self._url)
         if status != 200:
             raise CallError(f"the screening TwiML answered HTTP {status}: {body[:300]}")
         root = ET.fromstring(body)
-        heard = " ".join((say.text or "").strip() for say in root.iter("Say"))
+        heard = [(say.text or "").strip() for say in root.iter("Say")]
         gather = root.find("Gather")
         if callable(press):
-            press = press(heard)
+            press = press(" ".join(heard))
         if press is not None and gather is not None and gather.get("action"):
             screening_url = self.hooks.absolute(number.get("url"), self._url)
-            self.hooks.post(gather.get("action"), {**leg, "Digits": press}, relative_to=screening_url)
-        return heard
+            status, body = self.hooks.post(gather.get("action"), {**leg, "Digits": press}, relative_to=screening_url)
+            if status != 200:
+                raise CallError(f"the screening's action answered HTTP {status}: {body[:300]}")
+            heard += [(say.text or "").strip() for say in ET.fromstring(body).iter("Say")]
+        return " ".join(heard)
 
     def dial_result(self, status: str = "no-answer", duration: int = 0) -> PhoneCall:
         dial = self._expect("dial")
@@ -254,15 +267,16 @@ class PhoneCall:
             verb = self._verbs.pop(0)
             tag = verb.tag
             if tag == "Say":
-                self.heard.append((verb.text or "").strip())
+                self._hear(verb)
             elif tag == "Play":
                 self.heard.append(f"[plays {verb.text}]")
+                self.voices.append("")
             elif tag in ("Pause", "Message"):
                 continue
             elif tag == "Gather":
                 for inner in verb:
                     if inner.tag == "Say":
-                        self.heard.append((inner.text or "").strip())
+                        self._hear(inner)
                 self._wait_for("gather", verb)
                 return
             elif tag in ("Record", "Dial"):
@@ -277,6 +291,10 @@ class PhoneCall:
             else:
                 raise CallError(f"unsupported TwiML verb <{tag}>")
         self._end()  # the end of a document hangs up
+
+    def _hear(self, say: ET.Element) -> None:
+        self.heard.append((say.text or "").strip())
+        self.voices.append(say.get("language") or "")
 
     def _wait_for(self, state: str, verb: ET.Element) -> None:
         self.state, self._waiting = state, verb

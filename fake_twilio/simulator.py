@@ -99,10 +99,10 @@ def _play(call: PhoneCall, voice: str | None, screening: bool, start: bool = Fal
         if start:
             call.start()
         while True:
-            for line in call.heard[shown:]:
+            for line, language in zip(call.heard[shown:], call.voices[shown:]):
                 click.secho(f"  🔊 {line}", fg="cyan")
                 if voice:
-                    subprocess.run([voice, "-s", "165", line], check=False, stderr=subprocess.DEVNULL)
+                    speak_line(voice, line, language)
             shown = len(call.heard)
             if call.state == "ended":
                 return
@@ -127,7 +127,7 @@ def _ring_desk(call: PhoneCall, screening: bool) -> None:
     """The desk phones ring. Answered with screening on, the person at the desk hears it and keys
     (1 takes the call); whatever they key, Twilio ends the ``<Dial>`` with the leg's outcome and
     the app decides from what it noted whether a person took it."""
-    choice = click.prompt("  the desk is ringing: [a]nswer, [n]o answer, [b]usy",
+    choice = click.prompt(f"  {', '.join(call.dial_numbers())} ringing: [a]nswer, [n]o answer, [b]usy",
                           type=click.Choice(["a", "n", "b"]), default="n")
     if choice != "a":
         call.dial_result({"n": "no-answer", "b": "busy"}[choice])
@@ -135,12 +135,12 @@ def _ring_desk(call: PhoneCall, screening: bool) -> None:
     desk = call.dial_numbers()[0]
 
     def at_the_desk(heard: str) -> str | None:
-        click.secho(f"  ☎ the desk phone {desk} hears: {heard}", fg="yellow")
-        return click.prompt("  keys at the desk (Enter: none)", default="", show_default=False).strip() or None
+        click.secho(f"  ☎ {desk} hears: {heard}", fg="yellow")
+        return click.prompt(f"  keys at {desk} (Enter: none)", default="", show_default=False).strip() or None
 
     if screening:
         call.desk_picks_up(press=at_the_desk)
-    click.echo("  (the desk phone is off the hook; the call ends when its leg does)")
+    click.echo("  (the phone that answered is off the hook; the call ends when its leg does)")
     call.dial_result("completed", duration=60)
 
 
@@ -157,6 +157,13 @@ def _tickets_of(runtime: Runtime, call_sid: str) -> list[dict]:
 def _ticket_line(row: dict) -> str:
     return (f"Ticket {row['number']}: {row['kind']}, {row['priority']}, caller {row['caller']}, "
             f"client {row['client'] or 'unknown'}; transcript: {row['transcript'] or '-'}")
+
+
+def speak_line(espeak: str, line: str, language: str) -> None:
+    """Say ``line`` with espeak-ng, in the voice of the <Say>'s language (es-US -> es)."""
+    voice = (language or "en-US").split("-")[0].lower()
+    subprocess.run([espeak, "-s", "165", "-v", "en-us" if voice == "en" else voice, line], check=False,
+                   stderr=subprocess.DEVNULL)
 
 
 def _worker_running(runtime: Runtime) -> bool:

@@ -1,11 +1,11 @@
 """The calls the dispatcher places: the voice page, and the CALL bridge to a ticket's caller.
 
 Both are outbound calls with answering-machine detection; ``?page=`` in the signed
-URL names the ``Page`` row. A voice page says who called and why and takes 4
-(acknowledge), 6 (resolve), 1 (hear the message) or * (repeat), the digits GoAlert
-and PagerDuty use; an answering machine is hung up on and never acknowledges. The
-bridge dials the caller with the support number as caller ID, so a client never sees
-a technician's own number.
+URL names the ``Page`` row. A voice page says its keys first, then who called and why,
+and takes 4 (acknowledge), 6 (resolve), 5 (escalate), 7 (take it and be connected to the
+caller), 1 (hear the message) or * (repeat), the digits GoAlert and PagerDuty use; an
+answering machine is hung up on and never acknowledges. The bridge dials the caller with
+the support number as caller ID, so a client never sees a technician's own number.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import phones
 from core.db import parse_id
-from dispatch.escalation import responses
+from dispatch.escalation import page_text, responses, steps
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.notification.twilio import statuses
@@ -25,8 +25,8 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.timeline import add_event
 from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
-from ivr.twiml import answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
-from voice_prompts import say, speech
+from ivr.twiml import answer_errors_with, empty, hang_up, retried_by_twilio, say_text, speak, twiml
+from voice_prompts import paging, say, speech
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ def _with_page(kind: str):
     return decorate
 
 
-def _spelled(ticket) -> str:
-    return speech.spoken_ticket(_runtime().config.ticket_prefix, ticket.id)
+def _spoken(ticket) -> str:
+    return speech.spoken_ticket(ticket.id)
 
 
 def _taken_by(name: str | None) -> str:
@@ -97,21 +97,20 @@ def page_call(page, ticket):
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, finish_on_key="",
                              action=url_for("page_calls.page_key", page=page.id), method="POST")
+    speak(gather, "voice_page_intro", company=_runtime().config.company_name)
+    say_text(gather, paging.voice_page_keys(connect=ticket.caller != phones.ANONYMOUS,
+                                            hear=bool(ticket.recording_url)))
     _summary(gather, ticket)
-    speak(gather, "voice_page_menu" if ticket.recording_url else "voice_page_menu_no_recording")
     response.redirect(url_for("page_calls.page_call", page=page.id, attempt=attempt + 1), method="POST")
     return twiml(response)
 
 
 def _summary(node, ticket) -> None:
-    config = _runtime().config
-    speak(node, "voice_page_intro", company=config.company_name)
-    who = ticket.client.name if ticket.client else say("voice_page_unknown_caller")
-    speak(node, "voice_page_ticket", spelled=_spelled(ticket), who=who)
+    speak(node, "voice_page_ticket", spoken=_spoken(ticket), who=page_text.who(ticket, spoken=True))
     if ticket.caller == phones.ANONYMOUS:
         speak(node, "voice_page_withheld")
     else:
-        speak(node, "voice_page_caller_number", digits=speech.spell(ticket.caller))
+        speak(node, "voice_page_caller_number", digits=speech.phone_number(ticket.caller))
     if ticket.transcript:
         speak(node, "voice_page_transcript", transcript=ticket.transcript[:600])
     elif ticket.recording_url:
@@ -123,26 +122,36 @@ def _summary(node, ticket) -> None:
 def _settled(ticket):
     """The ticket was acknowledged or resolved while the phone rang."""
     if ticket.status == "resolved":
-        return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
+        return hang_up("voice_page_already_resolved", spoken=_spoken(ticket))
     runtime = _runtime()
     with runtime.store.reading() as session:
         name = responses.acknowledged_by(session, runtime.config, ticket.id)
-    return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
+    return hang_up("voice_page_taken", spoken=_spoken(ticket), name=_taken_by(name))
 
 
 @bp.post("/page/key")
 @_with_page("page")
 def page_key(page, ticket):
     digit = (request.form.get("Digits") or "")[:1]
-    if digit in ("4", "6"):
-        status = "acknowledged" if digit == "4" else "resolved"
-        outcome, name = responses.set_status(_runtime(), ticket.id, status, page.staff_id, "voice")
+    runtime = _runtime()
+    if digit in ("4", "6", "7"):
+        status = "resolved" if digit == "6" else "acknowledged"
+        if digit == "7" and ticket.caller == phones.ANONYMOUS:
+            response = VoiceResponse()
+            speak(response, "voice_bridge_withheld_menu")
+            response.redirect(url_for("page_calls.page_call", page=page.id), method="POST")
+            return twiml(response)
+        outcome, name = responses.set_status(runtime, ticket.id, status, page.staff_id, "voice")
+        if outcome == "done" and digit == "7":
+            return _connect(page, ticket)
         if outcome == "done":
             return hang_up("voice_page_acknowledged" if digit == "4" else "voice_page_resolved",
-                           spelled=_spelled(ticket))
-        if outcome == "taken" and digit == "4":
-            return hang_up("voice_page_taken", spelled=_spelled(ticket), name=_taken_by(name))
-        return hang_up("voice_page_already_resolved", spelled=_spelled(ticket))
+                           spoken=_spoken(ticket))
+        if outcome == "taken" and status == "acknowledged":
+            return hang_up("voice_page_taken", spoken=_spoken(ticket), name=_taken_by(name))
+        return hang_up("voice_page_already_resolved", spoken=_spoken(ticket))
+    if digit == "5":
+        return _escalate(page, ticket)
     response = VoiceResponse()
     if digit == "1" and ticket.recording_url:
         response.play(ticket.recording_url)
@@ -150,6 +159,39 @@ def page_key(page, ticket):
         speak(response, "voice_page_invalid")
     response.redirect(url_for("page_calls.page_call", page=page.id), method="POST")
     return twiml(response)
+
+
+def _escalate(page, ticket):
+    """5: page the next step now, and say who that is."""
+    runtime = _runtime()
+    following = steps.who_is_next(runtime, ticket.id)
+    outcome = responses.escalate_on_request(runtime, ticket.id, page.staff_id,
+                                            f"voice-{(request.form.get('CallSid') or '')[:64]}")
+    if outcome == "resolved":
+        return hang_up("voice_page_already_resolved", spoken=_spoken(ticket))
+    if outcome == "done":
+        return hang_up("voice_page_esc_done")
+    if following and all(p.id == page.staff_id for p in following):
+        return hang_up("voice_page_escalated_you")
+    return hang_up("voice_page_escalated", spoken=_spoken(ticket),
+                   next=", ".join(p.name for p in following if p.id != page.staff_id) or say("sms_reply_esc_next_step"))
+
+
+def _connect(page, ticket):
+    """7: the ticket is theirs (acknowledged), and this call is put through to the caller, showing the
+    support number."""
+    response = VoiceResponse()
+    speak(response, "voice_page_connecting", spoken=_spoken(ticket))
+    dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
+                         action=url_for("page_calls.page_connect_result", page=page.id), method="POST")
+    dial.number(ticket.caller)
+    return twiml(response)
+
+
+@bp.post("/page/connect-result")
+@_with_page("page")
+def page_connect_result(page, ticket):
+    return _call_back_ended(page, ticket)
 
 
 @bp.post("/page/status")
@@ -177,7 +219,7 @@ def bridge(page, ticket):
     if ticket.caller == phones.ANONYMOUS:
         return hang_up("voice_bridge_withheld")
     response = VoiceResponse()
-    speak(response, "voice_bridge_connecting", spelled=_spelled(ticket))
+    speak(response, "voice_bridge_connecting", spoken=_spoken(ticket))
     dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
                          action=url_for("page_calls.bridge_result", page=page.id), method="POST")
     dial.number(ticket.caller)
@@ -187,6 +229,11 @@ def bridge(page, ticket):
 @bp.post("/bridge/result")
 @_with_page("bridge")
 def bridge_result(page, ticket):
+    return _call_back_ended(page, ticket)
+
+
+def _call_back_ended(page, ticket):
+    """The technician's call to the caller ended: on the timeline, with how it went."""
     status = (request.form.get("DialCallStatus") or "unknown")[:20]
     runtime = _runtime()
     with runtime.store.transaction() as session:

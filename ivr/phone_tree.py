@@ -15,8 +15,11 @@ from flask import Blueprint, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 
+import voice_prompts
 from core import hours, phones
-from dispatch.calls import intake, spool
+from dispatch import directory
+from dispatch.calls import intake, live, spool
+from dispatch.escalation import page_text
 from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
@@ -32,7 +35,8 @@ bp = Blueprint("voice", __name__, url_prefix="/voice")
 bp.before_request(require_twilio_signature)
 
 MENU_ATTEMPTS = 3
-MENU_TIMEOUT_SECONDS = 3  # after the last key: short, so "1" is not kept waiting for more digits
+# Twilio's default: after the last key, long enough for 5-0-1 keyed at a steady pace.
+MENU_TIMEOUT_SECONDS = 5
 CALL_HINT_TTL_SECONDS = 6 * 3600
 
 
@@ -50,6 +54,21 @@ def _box() -> str:
 
 def _call_sid() -> str:
     return (request.form.get("CallSid") or "unknown")[:64]
+
+
+def _lang() -> str:
+    """The caller's language, which travels in the signed URLs of the call (``?lang=``)."""
+    return voice_prompts.language_or_default(request.args.get("lang"))
+
+
+def _url(endpoint: str, language: str | None = None, **values) -> str:
+    """``url_for`` that keeps the call's language (English, the default, is left out)."""
+    language = language or _lang()
+    return url_for(endpoint, **values, lang=language if language != voice_prompts.COMPANY_LANGUAGE else None)
+
+
+def _speak(node, key: str, language: str | None = None, **values) -> None:
+    speak(node, key, language or _lang(), **values)
 
 
 def _remember_box(box: str) -> None:
@@ -76,30 +95,60 @@ def _forget_box() -> None:
     after_response(forget)
 
 
-def _reopening_phrase(runtime: Runtime) -> str | None:
+def _reopening_phrase(runtime: Runtime, language: str | None = None) -> str | None:
     now = runtime.now()
     opening = hours.next_opening(runtime.config, now)
-    return speech.spoken_opening(opening, now) if opening else None
+    return speech.spoken_opening(opening, now, language or _lang()) if opening else None
 
 
-def main_menu(response: VoiceResponse, attempt: int = 1, greet: bool = False) -> VoiceResponse:
-    """The main menu (after the greeting if ``greet``); a caller who keys nothing hears "Sorry" and
-    gets it again, up to ``MENU_ATTEMPTS`` times."""
+def _extension() -> str:
+    return speech.digits(_runtime().config.emergency_extension)
+
+
+def main_menu(response: VoiceResponse, attempt: int = 1, greet: bool = False,
+              language: str | None = None) -> VoiceResponse:
+    """The main menu: the emergency extension first (after the greeting if ``greet``), the other
+    languages on offer, the options. A caller who keys nothing hears "Sorry" and gets it again,
+    up to ``MENU_ATTEMPTS`` times."""
     config = _runtime().config
+    language = language or _lang()
     gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#",
-                             action=url_for("voice.menu", attempt=attempt), method="POST")
+                             action=_url("voice.menu", language, attempt=attempt), method="POST")
     if greet:
-        speak(gather, "greeting", company=config.company_name)
-    speak(gather, "menu", support=config.support_digit, verification=config.verification_digit,
-          status=config.status_digit, extension=" ".join(config.emergency_extension))
+        _speak(gather, "greeting", language, company=config.company_name)
+    _speak(gather, "emergency_first", language, extension=_extension())
+    if language == voice_prompts.COMPANY_LANGUAGE:
+        for other, digit in config.languages.items():  # each offered in its own language and voice
+            speak(gather, "language_offer", other, digit=digit)
+    _speak(gather, "menu", language, support=config.support_digit, verification=config.verification_digit,
+           status=config.status_digit)
+    _speak(gather, "menu_repeat", language)
     # No key at all: Twilio skips the action and goes on here.
-    response.redirect(url_for("voice.menu", attempt=attempt), method="POST")
+    response.redirect(_url("voice.menu", language, attempt=attempt), method="POST")
     return response
+
+
+def _contract_language(caller_raw: str | None) -> str:
+    """The language of the caller's client's contract, or the company's; best effort (the menu
+    works with the database away)."""
+    runtime = _runtime()
+    caller = phones.normalise(caller_raw, runtime.config.region)
+    if caller is None:
+        return voice_prompts.COMPANY_LANGUAGE
+    try:
+        with runtime.store.reading() as session:
+            client, _ = directory.match_caller(session, caller)
+            return voice_prompts.language_or_default(client.language if client else None)
+    except SQLAlchemyError as exc:
+        log.warning("database unavailable: call %s greeted in the company's language (%s)", _call_sid(),
+                    type(exc).__name__)
+        return voice_prompts.COMPANY_LANGUAGE
 
 
 @bp.post("/incoming")
 def incoming():
-    return twiml(main_menu(VoiceResponse(), attempt=1, greet=True))
+    language = _contract_language(request.form.get("From"))
+    return twiml(main_menu(VoiceResponse(), attempt=1, greet=True, language=language))
 
 
 @bp.post("/menu")
@@ -107,26 +156,50 @@ def menu():
     runtime, attempt = _runtime(), _attempt()
     config = runtime.config
     digits = (request.form.get("Digits") or "").strip()[:20]
-    if digits == config.support_digit:
+    if digits == config.support_digit or digits == config.desk_digit:
         return twiml(_support())
     if digits == config.emergency_extension:
         return twiml(_emergency())
     if digits == config.verification_digit:
         response = VoiceResponse()
-        response.redirect(url_for("verification.start"), method="POST")
+        response.redirect(_url("verification.start"), method="POST")
         return twiml(response)
     if digits == config.status_digit:
         return twiml(_ask_ticket_number(VoiceResponse()))
+    for language, digit in config.languages.items():
+        if digits == digit:
+            return twiml(main_menu(VoiceResponse(), attempt=1, greet=True, language=language))
+    if digits and set(digits) == {"*"}:  # "press star to hear the options again": no "Sorry", no attempt spent
+        return twiml(main_menu(VoiceResponse(), attempt))
     response = VoiceResponse()
-    if digits:
-        speak(response, "invalid_choice", digits=speech.spell(digits))
+    if keyed := speech.keys(digits, _lang()):
+        _speak(response, "invalid_choice", keys=keyed)
     else:
-        speak(response, "no_input")
-    if attempt >= MENU_ATTEMPTS:
-        speak(response, "menu_give_up")
-        response.redirect(url_for("voice.voicemail", box="support" if _open_now() else "after_hours"), method="POST")
+        _speak(response, "no_input")
+    if attempt < MENU_ATTEMPTS:
+        return twiml(main_menu(response, attempt + 1))
+    if _open_now():
+        _speak(response, "menu_give_up")
+        response.redirect(_url("voice.voicemail", box="support"), method="POST")
         return twiml(response)
-    return twiml(main_menu(response, attempt + 1))
+    return twiml(_ask_if_emergency(response))
+
+
+def _ask_if_emergency(response: VoiceResponse) -> VoiceResponse:
+    """After hours, a caller who missed the menu every time may be one who cannot find 5-0-1: asked
+    before the next-business-day voicemail, which pages nobody."""
+    gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT_SECONDS, method="POST",
+                             action=_url("voice.emergency_check"))
+    _speak(gather, "emergency_question")
+    response.redirect(_url("voice.voicemail", box="after_hours"), method="POST")
+    return response
+
+
+@bp.post("/emergency-check")
+def emergency_check():
+    if (request.form.get("Digits") or "")[:1] == "1":
+        return twiml(_emergency())
+    return twiml(_voicemail(VoiceResponse(), "after_hours"))
 
 
 def _open_now() -> bool:
@@ -138,11 +211,11 @@ def _ring_desk(response: VoiceResponse, box: str) -> VoiceResponse:
     """Ring every desk number at once; whoever accepts gets the call, with the caller's own ID."""
     config = _runtime().config
     _remember_box(box)
-    speak(response, "connecting_desk")
-    dial = response.dial(timeout=config.ring_seconds, action=url_for("voice.desk_result", box=box), method="POST")
+    _speak(response, "connecting_desk")
+    dial = response.dial(timeout=config.ring_seconds, action=_url("voice.desk_result", box=box), method="POST")
     for number in config.desk_numbers:
         if config.screen_calls:  # the caller's CallSid rides along, for desk_accept to mark
-            dial.number(number, url=url_for("voice.desk_screen", call=_call_sid()), method="POST")
+            dial.number(number, url=_url("voice.desk_screen", call=_call_sid(), box=box), method="POST")
         else:
             dial.number(number)
     return response
@@ -155,32 +228,75 @@ def _support() -> VoiceResponse:
         return _ring_desk(response, "support")
     reopening = _reopening_phrase(runtime)
     gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#",
-                             action=url_for("voice.menu", attempt=MENU_ATTEMPTS), method="POST")
+                             action=_url("voice.menu", attempt=MENU_ATTEMPTS), method="POST")
     if reopening:
-        speak(gather, "closed", reopening=reopening)
+        _speak(gather, "closed", reopening=reopening)
     else:
-        speak(gather, "closed_no_hours")
-    speak(gather, "emergency_reminder", extension=" ".join(runtime.config.emergency_extension))
-    response.redirect(url_for("voice.voicemail", box="after_hours"), method="POST")
+        _speak(gather, "closed_no_hours")
+    _speak(gather, "emergency_reminder", extension=_extension())
+    response.redirect(_url("voice.voicemail", box="after_hours"), method="POST")
     return response
+
+
+@bp.post("/desk")
+def desk():
+    """A caller who stayed on the line for the desk (after verifying): the desk now, else the closed message."""
+    return twiml(_support())
 
 
 def _emergency() -> VoiceResponse:
     response = VoiceResponse()
     if _open_now():
         return _ring_desk(response, "emergency")
-    speak(response, "emergency_intro")
+    try:
+        person = live.ring_whom(_runtime())
+    except SQLAlchemyError as exc:  # who is on call needs the overrides: the voicemail pages them anyway
+        log.warning("database unavailable: emergency call %s goes to the voicemail (%s)", _call_sid(),
+                    type(exc).__name__)
+        person = None
+    if person is not None:
+        return _ring_oncall(response, person)
+    _speak(response, "emergency_intro")
     return _voicemail(response, "emergency")
+
+
+def _ring_oncall(response: VoiceResponse, person) -> VoiceResponse:
+    """Ring the primary on-call's mobile, screened; the caller holds. A hang-up meanwhile is a missed
+    emergency call (the box hint), paged as ever."""
+    config = _runtime().config
+    _remember_box("emergency")
+    _speak(response, "oncall_connecting")
+    dial = response.dial(timeout=config.emergency_ring_seconds, action=_url("voice.oncall_result"), method="POST")
+    dial.number(person.mobile, url=_url("voice.oncall_screen", call=_call_sid(), staff=person.id), method="POST")
+    return response
+
+
+def _caller_words(caller_raw: str | None) -> str:
+    """Who is calling, as the screening says it to staff: 'Acme Corp, Jane Doe', their number in
+    groups, or 'an unknown number'; with the caller's language when it is not the company's."""
+    runtime = _runtime()
+    caller = phones.normalise(caller_raw, runtime.config.region)
+    client = contact = None
+    if caller:
+        try:
+            with runtime.store.reading() as session:
+                found_client, found_contact = directory.match_caller(session, caller)
+                client = found_client.name if found_client else None
+                contact = found_contact.name if found_contact else None
+        except SQLAlchemyError as exc:
+            log.warning("database unavailable: screening names the number only (%s)", type(exc).__name__)
+    unknown = speech.phone_number(caller) if caller else say("screen_unknown_caller")
+    return page_text.caller_words(client, contact, _lang(), spoken=True, unknown=unknown)
 
 
 @bp.post("/desk-screen")
 def desk_screen():
     """Played to the technician who picks up, so a desk phone's own voicemail cannot 'answer'."""
-    caller = phones.normalise(request.form.get("From"), _runtime().config.region)
+    who = _caller_words(request.form.get("From"))
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                              action=url_for("voice.desk_accept", call=_screened_call() or None))
-    speak(gather, "desk_screen", caller=speech.spell(caller) if caller else say("desk_screen_unknown_caller"))
+    speak(gather, "desk_screen_emergency" if request.args.get("box") == "emergency" else "desk_screen", who=who)
     response.hangup()
     return twiml(response)
 
@@ -231,8 +347,81 @@ def desk_result():
     if _desk_took_it():
         _forget_box()
         return hang_up(response=response)
-    speak(response, "desk_unavailable")
+    _speak(response, "desk_unavailable")
     return twiml(_voicemail(response, box))
+
+
+@bp.post("/oncall-screen")
+def oncall_screen():
+    """Played to the on-call technician who picks up an emergency call; 1 takes it."""
+    who = _caller_words(request.form.get("From"))
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                             action=_url("voice.oncall_accept", call=_screened_call() or None,
+                                         staff=request.args.get("staff")))
+    speak(gather, "oncall_screen", who=who)
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/oncall-accept")
+def oncall_accept():
+    """The on-call technician pressed 1: theirs, as an acknowledged P1 ticket, and the call is bridged.
+    Should the database be away, they still get the caller, and the caller's hang-up afterwards
+    opens the missed-call ticket (the box hint stays): a page too many, never a call unrecorded."""
+    runtime = _runtime()
+    response = VoiceResponse()
+    staff = runtime.config.staff.get(request.args.get("staff") or "")
+    caller_call = _screened_call()
+    if request.form.get("Digits") != "1" or staff is None or not caller_call:
+        response.hangup()
+        return twiml(response)
+    try:
+        ticket = live.taken_live(runtime, caller_call, request.form.get("From"), staff.id, _lang())
+    except SQLAlchemyError as exc:
+        log.error("database unavailable: emergency call %s taken live by %s is not ticketed yet (%s)",
+                  caller_call, staff.id, type(exc).__name__)
+        ticket = None
+    try:
+        with runtime.redis.pipeline() as pipe:
+            pipe.set(f"call:{caller_call}:oncall", staff.id, ex=CALL_HINT_TTL_SECONDS)
+            if ticket is not None:
+                pipe.delete(f"call:{caller_call}:box")
+            pipe.execute()
+    except (redis.RedisError, OSError):
+        log.warning("Redis unavailable: the live answer of call %s is noted only on its ticket", caller_call)
+    if ticket is not None:
+        speak(response, "oncall_taken", spoken=speech.spoken_ticket(ticket.id))
+    return twiml(response)  # what is left of the document bridges the two calls
+
+
+def _oncall_took_it() -> bool:
+    """Whether the on-call technician took the call: their press of 1 is noted in Redis and on the
+    call's ticket; a completed dial alone may be their phone's voicemail."""
+    runtime = _runtime()
+    if request.form.get("DialCallStatus") not in ("completed", "answered"):
+        return False
+    try:
+        if runtime.redis.get(f"call:{_call_sid()}:oncall") is not None:
+            return True
+    except (redis.RedisError, OSError):
+        pass
+    try:
+        return live.was_taken(runtime, _call_sid())
+    except SQLAlchemyError:
+        return False
+
+
+@bp.post("/oncall-result")
+def oncall_result():
+    response = VoiceResponse()
+    if _oncall_took_it():
+        _forget_box()
+        _speak(response, "goodbye")
+        response.hangup()
+        return twiml(response)
+    _speak(response, "oncall_unavailable")
+    return twiml(_voicemail(response, "emergency"))
 
 
 @bp.post("/voicemail")
@@ -243,36 +432,39 @@ def voicemail():
 def _voicemail(response: VoiceResponse, box: str) -> VoiceResponse:
     runtime = _runtime()
     _remember_box(box)
-    if box == "emergency":
-        speak(response, "voicemail_emergency")
-    elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
-        speak(response, "voicemail_after_hours", reopening=reopening)
-    else:
-        speak(response, "voicemail_support")
+    _speak(response, "voicemail_emergency" if box == "emergency" else "voicemail_support")
     _record(response, box, runtime.config.voicemail_max_seconds)
     return response
 
 
-def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
-    """The ``<Record>`` of every box, then what a caller who said nothing hears."""
+def _record(response: VoiceResponse, box: str, max_seconds: int, language: str | None = None) -> None:
+    """The ``<Record>`` of every box; a caller who said nothing is asked once more, then hears that
+    the call is logged (``no_message``)."""
+    language = language or _lang()
     # Twilio's recording status and transcription callbacks carry no From, and either may come
     # before the action: the caller travels in their (signed) URLs, or a ticket that one of them
     # creates would say "number withheld".
     caller = (request.form.get("From") or "")[:64] or None
-    response.record(
-        max_length=max_seconds, play_beep=True, finish_on_key="#", timeout=8, trim="trim-silence",
-        action=url_for("voice.recorded", box=box), method="POST",
-        recording_status_callback=url_for("voice.recording_status", box=box, caller=caller),
-        recording_status_callback_method="POST", recording_status_callback_event="completed absent failed",
-        transcribe=True, transcribe_callback=url_for("voice.transcription", box=box, caller=caller),
-    )
-    speak(response, "no_message_heard")
-    response.redirect(url_for("voice.no_message", box=box), method="POST")
+    for chance in (1, 2):
+        if chance == 2:
+            _speak(response, "no_message_heard", language)
+            _speak(response, "speak_again", language)
+        response.record(
+            max_length=max_seconds, play_beep=True, finish_on_key="#", timeout=8, trim="trim-silence",
+            action=_url("voice.recorded", language, box=box), method="POST",
+            recording_status_callback=_url("voice.recording_status", language, box=box, caller=caller),
+            recording_status_callback_method="POST", recording_status_callback_event="completed absent failed",
+            # Twilio transcribes English only: another language's words would come back as nonsense.
+            transcribe=language == voice_prompts.COMPANY_LANGUAGE,
+            transcribe_callback=_url("voice.transcription", language, box=box, caller=caller),
+        )
+    _speak(response, "no_message_heard", language)
+    response.redirect(_url("voice.no_message", language, box=box), method="POST")
 
 
 def _report(box: str, **fields) -> intake.CallReport:
     caller = request.form.get("From") or request.args.get("caller")  # see _record
-    return intake.CallReport(call_sid=_call_sid(), box=box, caller_raw=caller, **fields)
+    return intake.CallReport(call_sid=_call_sid(), box=box, caller_raw=caller, language=_lang(), **fields)
 
 
 def _recording_sid() -> str | None:
@@ -325,19 +517,20 @@ def _store_for_caller(report: intake.CallReport):
 
 
 def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> VoiceResponse:
+    """The ticket's number (or that the message is kept), then the call back promised once, with when."""
     runtime = _runtime()
     if ticket is None:
-        speak(response, "message_saved_no_number")
+        _speak(response, "message_saved_no_number")
     else:
-        spelled = speech.spoken_ticket(runtime.config.ticket_prefix, ticket.id)
-        speak(response, opening_key, spelled=spelled)
-        if intake.BOXES[box].pages:
-            speak(response, "emergency_paged")
-        elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
-            speak(response, "callback_next_day", reopening=reopening)
-        else:
-            speak(response, "callback_soon")
-    speak(response, "goodbye")
+        _speak(response, opening_key, spoken=speech.spoken_ticket(ticket.id))
+    if intake.BOXES[box].pages:
+        _speak(response, "emergency_paged", minutes=runtime.config.emergency_callback_minutes,
+               extension=_extension())
+    elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
+        _speak(response, "callback_next_day", reopening=reopening)
+    else:
+        _speak(response, "callback_soon")
+    _speak(response, "goodbye")
     response.hangup()
     return response
 
@@ -427,10 +620,10 @@ def call_status():
 
 
 def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
-    gather = response.gather(input="dtmf", timeout=6, finish_on_key="#", action=url_for("voice.ticket_status"),
-                             method="POST")
-    speak(gather, "status_ask")
-    response.redirect(url_for("voice.menu", attempt=MENU_ATTEMPTS - 1), method="POST")
+    gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#", method="POST",
+                             action=_url("voice.ticket_status"))
+    _speak(gather, "status_ask")
+    response.redirect(_url("voice.menu", attempt=MENU_ATTEMPTS - 1), method="POST")
     return response
 
 
@@ -438,26 +631,54 @@ def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
 def ticket_status():
     runtime = _runtime()
     config = runtime.config
-    number = numbers.parse_number(request.form.get("Digits"), config.ticket_prefix)
+    keyed = (request.form.get("Digits") or "")[:20]
+    if keyed == config.desk_digit and _open_now():
+        return twiml(_ring_desk(VoiceResponse(), "support"))
     caller = phones.caller_id(request.form.get("From"), config.region)
     response = VoiceResponse()
     ticket = None
-    if number is not None:
+    candidates = numbers.keyed_candidates(keyed, config.ticket_prefix)
+    if candidates:
         try:
             with runtime.store.reading() as session:
-                ticket = queries.find_for_caller(session, number, caller)
+                ticket = next(filter(None, (queries.find_for_caller(session, n, caller) for n in candidates)), None)
         except SQLAlchemyError:
             log.error("database unavailable for a ticket status lookup")
+    language = _lang()
     if ticket is None:
-        speak(response, "status_not_found")
+        _speak(response, "status_not_found")
     else:
-        speak(response, "status_found", spelled=speech.spoken_ticket(config.ticket_prefix, ticket.id),
-              status=say(f"status_words_{ticket.status}") if ticket.status in STATUSES else ticket.status,
-              priority=speech.spell(ticket.priority))
-    gather = response.gather(input="dtmf", timeout=5, finish_on_key="#", action=url_for("voice.ticket_status"),
-                             method="POST")
-    speak(gather, "status_again")
+        _speak(response, "status_found", spoken=speech.spoken_ticket(ticket.id),
+               status=say(f"status_words_{ticket.status}", language) if ticket.status in STATUSES else ticket.status,
+               priority=say(f"priority_words_{ticket.priority}", language)
+               if ticket.priority in ("P1", "P2", "P3", "P4") else "")
+    gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#", method="POST",
+                             action=_url("voice.ticket_status"))
+    _speak(gather, "status_again")
+    if _open_now():
+        _speak(gather, "desk_offer", digit=config.desk_digit)
+    _speak(gather, "status_stay")
     return twiml(main_menu(response))  # "stay on the line to return to the menu": the menu, no "Sorry"
+
+
+def after_verified(response: VoiceResponse, language: str) -> VoiceResponse:
+    """What a caller verified on this call is offered next: the desk in business hours (staying on
+    the line rings it); after hours, a message for a technician, or 5-0-1."""
+    runtime = _runtime()
+    config = runtime.config
+    if _open_now():
+        gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#", method="POST",
+                                 action=_url("voice.menu", language, attempt=1))
+        _speak(gather, "verify_next_open", language, digit=config.desk_digit)
+        response.redirect(_url("voice.desk", language), method="POST")
+        return response
+    gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#", method="POST",
+                             action=_url("voice.menu", language, attempt=MENU_ATTEMPTS))
+    if reopening := _reopening_phrase(runtime, language):
+        _speak(gather, "closed", language, reopening=reopening)
+    _speak(gather, "verify_next_closed", language, extension=_extension())
+    response.redirect(_url("voice.voicemail", language, box="after_hours"), method="POST")
+    return response
 
 
 @bp.post("/fallback")
@@ -465,9 +686,9 @@ def fallback():
     """Twilio's Voice Fallback URL: a working voicemail that touches neither Redis nor the database."""
     config = _runtime().config
     response = VoiceResponse()
-    speak(response, "greeting", company=config.company_name)
-    speak(response, "technical_difficulty")
-    speak(response, "voicemail_support")
+    _speak(response, "greeting", company=config.company_name)
+    _speak(response, "technical_difficulty")
+    _speak(response, "voicemail_support")
     _record(response, "fallback", config.voicemail_max_seconds)
     return twiml(response)
 

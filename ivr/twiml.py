@@ -7,6 +7,7 @@ from flask import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
+from ivr.context import runtime
 
 # Twilio's CallStatus values of a call that is over.
 CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -16,20 +17,27 @@ CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-def speak(node, key: str, **values) -> None:
-    """Add a ``<Say>`` of prompt ``key`` to a response or a ``<Gather>``.
+def speak(node, key: str, language: str = voice_prompts.COMPANY_LANGUAGE, **values) -> None:
+    """Add a ``<Say>`` of prompt ``key`` in ``language``, with that language's voice, to a response
+    or a ``<Gather>``.
 
     Values can come from callers (a transcript read on a voice page): characters that XML
     cannot carry are dropped, or the whole document would be unreadable to Twilio."""
-    text = NOT_XML.sub("", voice_prompts.say(key, **values))
-    node.say(text, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+    say_text(node, voice_prompts.say(key, language, **values), language)
 
 
-def hang_up(key: str | None = None, response: VoiceResponse | None = None, **values) -> Response:
+def say_text(node, text: str, language: str = voice_prompts.COMPANY_LANGUAGE) -> None:
+    """A ``<Say>`` of ``text``, already worded (by ``voice_prompts``), with ``language``'s configured voice."""
+    voice, locale = runtime().config.voices[voice_prompts.language_or_default(language)]
+    node.say(NOT_XML.sub("", text), voice=voice, language=locale)
+
+
+def hang_up(key: str | None = None, response: VoiceResponse | None = None,
+            language: str = voice_prompts.COMPANY_LANGUAGE, **values) -> Response:
     """Prompt ``key`` (if given) and ``<Hangup>``, after what ``response`` holds already, as TwiML."""
     response = response if response is not None else VoiceResponse()
     if key is not None:
-        speak(response, key, **values)
+        speak(response, key, language, **values)
     response.hangup()
     return twiml(response)
 

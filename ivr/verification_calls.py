@@ -21,9 +21,9 @@ from dispatch.notification.twilio import statuses
 from dispatch.verification import callbacks, identity, one_time_secrets
 from dispatch.verification.identity import PinResult
 from ivr.context import runtime as _runtime
-from ivr.phone_tree import main_menu
+from ivr.phone_tree import after_verified, main_menu
 from ivr.signature import require_twilio_signature
-from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
+from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, say_text, speak, twiml
 from voice_prompts import speech
 from voice_prompts.verification import spell_secret
 
@@ -35,6 +35,8 @@ bp.before_request(require_twilio_signature)
 NUMBER_ATTEMPTS = 3
 SILENCES_BEFORE_CALLBACK = 2
 PLACING_WAITS = 3
+SECRET_OFFERS = 3  # "press 1 when you are ready" / "press 1 to hear it again": said again on silence
+TIMEOUT_SECONDS = 5
 
 
 def _call_sid() -> str:
@@ -52,6 +54,20 @@ def _int_arg(name: str, high: int) -> int:
         return 0
 
 
+def _lang() -> str:
+    """The inbound caller's language (``?lang=``, as in the phone tree)."""
+    return voice_prompts.language_or_default(request.args.get("lang"))
+
+
+def _url(endpoint: str, **values) -> str:
+    language = _lang()
+    return url_for(endpoint, **values, lang=language if language != voice_prompts.COMPANY_LANGUAGE else None)
+
+
+def _speak(node, key: str, **values) -> None:
+    speak(node, key, _lang(), **values)
+
+
 def _public_base() -> str:
     """Where Twilio reaches us, for the callback's own URLs (the signature proved this host)."""
     return _runtime().settings.public_base_url or request.host_url.rstrip("/")
@@ -63,7 +79,7 @@ def start():
     runtime = _runtime()
     caller = phones.normalise(request.form.get("From"), runtime.config.region)
     with runtime.store.transaction() as session:
-        vcall, new = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        vcall, new = identity.open_call(session, runtime, _call_sid(), request.form.get("From"), language=_lang())
         if new and caller:
             identity.identify(session, runtime, vcall, caller, "caller_id")
         identified = vcall.contact is not None
@@ -73,9 +89,9 @@ def start():
 
 def _ask_number(response: VoiceResponse, attempt: int) -> VoiceResponse:
     gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
-                             action=url_for("verification.number", attempt=attempt))
-    speak(gather, "verify_ask_number")
-    response.redirect(url_for("verification.number", attempt=attempt), method="POST")
+                             action=_url("verification.number", attempt=attempt))
+    _speak(gather, "verify_ask_number")
+    response.redirect(_url("verification.number", attempt=attempt), method="POST")
     return response
 
 
@@ -86,57 +102,60 @@ def number():
     keyed = phones.normalise(digits, runtime.config.region) if digits.isdigit() else None
     if keyed is None:
         response = VoiceResponse()
-        speak(response, "verify_bad_number" if digits else "verify_no_input")
+        _speak(response, "verify_bad_number" if digits else "verify_no_input")
         if attempt < NUMBER_ATTEMPTS:
             return twiml(_ask_number(response, attempt + 1))
-        speak(response, "verify_number_give_up")
-        return twiml(main_menu(response))
+        _speak(response, "verify_number_give_up")
+        return twiml(main_menu(response, language=_lang()))
     with runtime.store.transaction() as session:
-        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
+        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"), language=_lang())
         if vcall.contact is None:
             identity.identify(session, runtime, vcall, keyed, "keyed")
     return twiml(_ask_pin(VoiceResponse()))
 
 
 def _ask_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
-    gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
-                             action=url_for("verification.pin"))
-    speak(gather, "verify_ask_pin")
-    response.redirect(url_for("verification.pin", silences=silences + 1), method="POST")
+    """The PIN question. Star, for the call back, ends the entry at once (it is the finish key, and
+    Twilio then requests the action with no digits); a PIN ends with pound, or the time-out after its
+    last digit (pound is then one of the digits, dropped), so the question can say "followed by pound"."""
+    gather = response.gather(input="dtmf", timeout=TIMEOUT_SECONDS, finish_on_key="*", method="POST",
+                             action_on_empty_result=True, action=_url("verification.pin", silences=silences))
+    _speak(gather, "verify_ask_pin")
+    response.redirect(_url("verification.pin", silences=silences), method="POST")
     return response
 
 
 @bp.post("/pin")
 def pin():
-    runtime, digits = _runtime(), _digits()
-    silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
-    if not digits and silences < SILENCES_BEFORE_CALLBACK:
+    runtime = _runtime()
+    star = request.form.get("FinishedOnKey") == "*" or "*" in (request.form.get("Digits") or "")
+    digits = "" if star else _digits().replace("#", "")
+    silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK) + (0 if star or digits else 1)
+    if not star and not digits and silences < SILENCES_BEFORE_CALLBACK:
         response = VoiceResponse()
-        speak(response, "verify_no_input")
+        _speak(response, "verify_no_input")
         return twiml(_ask_pin(response, silences))
     response, notice, ring_back = VoiceResponse(), None, None
     with runtime.store.transaction() as session:
-        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
-        if not digits or "*" in digits:
-            identity.callback_asked(runtime, vcall, "star" if digits else "silence")
+        vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"), language=_lang())
+        if not digits:
+            identity.callback_asked(runtime, vcall, "star" if star else "silence")
             result = PinResult.EXHAUSTED
         else:
             result, notice = identity.check_pin(session, runtime, vcall, digits)
         if result is PinResult.RETRY:
-            speak(response, "verify_pin_not_accepted")
+            _speak(response, "verify_pin_not_accepted")
             _ask_pin(response)
         elif result is PinResult.EXHAUSTED:
-            if digits and "*" not in digits:
-                speak(response, "verify_pin_not_accepted")
+            if digits:
+                _speak(response, "verify_pin_not_accepted")
             ring_back = _promise_callback(session, vcall, response)
         elif one_time_secrets.pending_for(session, runtime, vcall.contact.id) is not None:
-            speak(response, "verify_message_waiting")
+            _speak(response, "verify_message_waiting")
             ring_back = _promise_callback(session, vcall, response)
         else:
-            speak(response, "verify_verified",
-                  spelled=speech.spoken_ticket(runtime.config.ticket_prefix, vcall.ticket_id))
-            speak(response, "verify_back_to_menu")
-            main_menu(response)
+            _speak(response, "verify_verified", spoken=speech.spoken_ticket(vcall.ticket_id))
+            after_verified(response, _lang())
     _hand_over(notice, ring_back)
     return twiml(response)
 
@@ -151,7 +170,7 @@ def _hand_over(*jobs: Handover | None) -> None:
 def _promise_callback(session, vcall, response: VoiceResponse) -> Handover | None:
     """Queue the callback and tell the caller; returns the callback job's hand-over, if one was queued."""
     ring_back = callbacks.request(session, _runtime(), vcall.ticket, vcall.contact, vcall.number, _public_base())
-    speak(response, "verify_callback_promise")
+    _speak(response, "verify_callback_promise")
     response.hangup()
     return ring_back
 
@@ -192,6 +211,11 @@ def _answered_by() -> str | None:
     return (request.form.get("AnsweredBy") or request.args.get("answered_by") or "")[:30] or None
 
 
+def _callback_language(callback) -> str:
+    """The language of the call that asked for the callback (its verification ticket says)."""
+    return voice_prompts.language_or_default(callback.ticket.language if callback.ticket else None)
+
+
 @bp.post("/callback")
 def callback_answer():
     runtime = _runtime()
@@ -199,13 +223,14 @@ def callback_answer():
         callback, refusal = _admit(session, ("placed",), wait_while_placing=True)
         if refusal is not None:
             return refusal
+        language = _callback_language(callback)
         answered_by = _answered_by() or "human"
         if not callbacks.answered(runtime, callback, answered_by, statuses.is_machine(answered_by)):
-            return hang_up("verify_callback_machine", company=runtime.config.company_name)
+            return hang_up("verify_callback_machine", language=language, company=runtime.config.company_name)
     response = VoiceResponse()
     action = url_for("verification.callback_confirm", token=_token())
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
-    speak(gather, "verify_callback_greeting", company=runtime.config.company_name)
+    speak(gather, "verify_callback_greeting", language, company=runtime.config.company_name)
     response.redirect(action, method="POST")
     return twiml(response)
 
@@ -217,20 +242,21 @@ def callback_confirm():
         callback, refusal = _admit(session, ("answered",))
         if refusal is not None:
             return refusal
+        language = _callback_language(callback)
         if _digits() != "1":
             callbacks.fail(runtime, callback, "not confirmed by the person called")
-            return hang_up("verify_callback_declined")
+            return hang_up("verify_callback_declined", language=language)
         if not callbacks.confirmed(runtime, callback):
             return _callback_verified(session, callback)
-    return twiml(_ask_callback_pin(VoiceResponse()))
+    return twiml(_ask_callback_pin(VoiceResponse(), language))
 
 
-def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceResponse:
+def _ask_callback_pin(response: VoiceResponse, language: str, silences: int = 0) -> VoiceResponse:
     """The PIN question. Keying nothing (or only "#": Twilio requests no action for empty input)
     goes on to the ``<Redirect>``, which counts the silences; digits come to the action."""
     gather = response.gather(input="dtmf", timeout=8, finish_on_key="#", method="POST",
                              action=url_for("verification.callback_pin", token=_token()))
-    speak(gather, "verify_callback_ask_pin")
+    speak(gather, "verify_callback_ask_pin", language)
     response.redirect(url_for("verification.callback_pin", token=_token(), silences=silences + 1), method="POST")
     return response
 
@@ -245,55 +271,91 @@ def callback_pin():
         callback, refusal = _admit(session, ("confirmed",))
         if refusal is not None:
             return refusal
+        language = _callback_language(callback)
         if not _digits():
             silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
             response = VoiceResponse()
             if silences >= SILENCES_BEFORE_CALLBACK:
                 callbacks.fail(runtime, callback, "no PIN keyed")
-                return hang_up("verify_callback_failed")
-            speak(response, "verify_no_input")
-            return twiml(_ask_callback_pin(response, silences))
+                return hang_up("verify_callback_failed", language=language)
+            speak(response, "verify_no_input", language)
+            return twiml(_ask_callback_pin(response, language, silences))
         outcome, notice = callbacks.pin_keyed(session, runtime, callback, _digits())
         if outcome == callbacks.PinOutcome.VERIFIED:
             return _callback_verified(session, callback)
         response = VoiceResponse()
         if outcome == callbacks.PinOutcome.FAILED:
-            speak(response, "verify_callback_failed")
+            speak(response, "verify_callback_failed", language)
             response.hangup()
         else:
-            speak(response, "verify_pin_not_accepted")
-            _ask_callback_pin(response)
+            speak(response, "verify_pin_not_accepted", language)
+            _ask_callback_pin(response, language)
     _hand_over(notice)
     return twiml(response)
 
 
 def _callback_verified(session, callback):
-    """The person at the number on file confirmed: verified, and any waiting secret is read."""
+    """The person at the number on file confirmed: verified; a waiting secret is offered, and read
+    once they say they are ready (with a pen)."""
     runtime = _runtime()
+    language = _callback_language(callback)
     callbacks.verified(session, runtime, callback)
-    delivered = one_time_secrets.deliver(session, runtime, callback)
-    if delivered is None:
-        return hang_up("verify_callback_verified")
-    stored, secret = delivered
+    if one_time_secrets.pending_for(session, runtime, callback.contact_id) is None:
+        return hang_up("verify_callback_verified", language=language)
+    return twiml(_offer_secret(VoiceResponse(), language))
+
+
+def _offer_secret(response: VoiceResponse, language: str, offers: int = 0) -> VoiceResponse:
+    action = url_for("verification.callback_ready", token=_token(), offers=offers + 1)
+    gather = response.gather(input="dtmf", num_digits=1, timeout=TIMEOUT_SECONDS, action=action, method="POST")
+    speak(gather, "verify_secret_ready", language)
+    response.redirect(action, method="POST")
+    return response
+
+
+@bp.post("/callback/ready")
+def callback_ready():
+    """"Press 1 when you are ready": 1 reads the secret (it is delivered now); silence or another key
+    offers it again, a few times, then the call ends with the secret still waiting for another call."""
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        language = _callback_language(callback)
+        if _digits() != "1":
+            if _int_arg("offers", SECRET_OFFERS) >= SECRET_OFFERS:
+                return hang_up("verify_secret_not_read", language=language)
+            return twiml(_offer_secret(VoiceResponse(), language, _int_arg("offers", SECRET_OFFERS)))
+        delivered = one_time_secrets.deliver_now(session, runtime, callback)
+        if delivered is None:
+            return hang_up("verify_secret_deleted", language=language)
+        stored, secret = delivered
     response = VoiceResponse()
-    speak(response, "verify_secret_intro", count=len(secret))
-    return twiml(_read_secret(response, secret, stored.id))
+    speak(response, "verify_secret_intro", language, count=len(secret))
+    return twiml(_read_secret(response, secret, stored.id, language))
 
 
-def _spell_out(response: VoiceResponse, secret: str) -> None:
+def _spell_out(response: VoiceResponse, secret: str, language: str) -> None:
     """The secret, one character a phrase, with a pause after each."""
-    for phrase in spell_secret(secret):
-        response.say(phrase, voice=voice_prompts.VOICE, language=voice_prompts.LANGUAGE)
+    for phrase in spell_secret(secret, language):
+        say_text(response, phrase, language)
         response.pause(length=1)
 
 
-def _read_secret(response: VoiceResponse, secret: str, secret_id: int) -> VoiceResponse:
-    _spell_out(response, secret)
-    speak(response, "verify_secret_end")
+def _read_secret(response: VoiceResponse, secret: str, secret_id: int, language: str) -> VoiceResponse:
+    _spell_out(response, secret, language)
+    speak(response, "verify_secret_end", language)
+    return _offer_choice(response, secret_id, language)
+
+
+def _offer_choice(response: VoiceResponse, secret_id: int, language: str, silences: int = 0) -> VoiceResponse:
+    """"To hear it again, press 1; if you have it, press 9": keying nothing only asks again."""
     action = url_for("verification.callback_secret", token=_token(), secret=secret_id)
-    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
-    speak(gather, "verify_secret_choice")
-    response.redirect(action, method="POST")
+    gather = response.gather(input="dtmf", num_digits=1, timeout=TIMEOUT_SECONDS, action=action, method="POST")
+    speak(gather, "verify_secret_choice", language)
+    response.redirect(url_for("verification.callback_secret", token=_token(), secret=secret_id,
+                              silences=silences + 1), method="POST")
     return response
 
 
@@ -304,18 +366,22 @@ def callback_secret():
         callback, refusal = _admit(session, ("verified",), fresh=False)
         if refusal is not None:
             return refusal
+        language = _callback_language(callback)
+        silences = _int_arg("silences", SECRET_OFFERS)
+        if not _digits() and 0 < silences < SECRET_OFFERS:
+            return twiml(_offer_choice(VoiceResponse(), _int_arg("secret", MAX_ID), language, silences))
         if _digits() != "1":
             one_time_secrets.finish_call(session, runtime, callback, "the person has it")
-            return hang_up("verify_secret_deleted")
+            return hang_up("verify_secret_deleted", language=language)
         again = one_time_secrets.repeat(session, runtime, callback, _int_arg("secret", MAX_ID))
         if again is None:
-            return hang_up("verify_secret_deleted")
+            return hang_up("verify_secret_deleted", language=language)
         secret, last = again
     response = VoiceResponse()
     if not last:
-        return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID)))
-    _spell_out(response, secret)
-    return hang_up("verify_secret_last", response)
+        return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID), language))
+    _spell_out(response, secret, language)
+    return hang_up("verify_secret_last", response, language=language)
 
 
 @bp.post("/callback/status")
@@ -343,8 +409,8 @@ def _after_unexpected_error():
     voicemail still work; the person on a dual callback, which is our call, is told goodbye."""
     if request.endpoint in INBOUND_STEPS:
         response = VoiceResponse()
-        speak(response, "verify_unavailable")
-        return twiml(main_menu(response))
+        _speak(response, "verify_unavailable")
+        return twiml(main_menu(response, language=_lang()))
     return hang_up("verify_error")
 
 

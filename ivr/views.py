@@ -27,6 +27,7 @@ def ticket_dict(ticket: Ticket, prefix: str) -> dict:
         "created_at": ticket.created_at.isoformat(),
         "verified": ({"method": ticket.verified_method, "at": ticket.verified_at.isoformat()}
                      if ticket.verified_method else None),
+        "language": ticket.language,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, **(e.detail or {})} for e in ticket.timeline],
     }
 

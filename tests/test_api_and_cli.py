@@ -142,7 +142,7 @@ def test_simulate_walks_the_phone_tree_in_the_terminal(stack):
     assert result.exit_code == 0, result.output
     assert "For support, press 1" in result.output
     assert "emergency line" in result.output
-    assert "Your ticket number is C, S, 1" in result.output
+    assert "Your ticket number is 1." in result.output
     assert "Ticket CS-000001: emergency_voicemail, P1" in result.output
     assert "The network is down at the dental office" in result.output
     # No worker runs in this test: the page is still waiting, and the simulator says so.
@@ -164,5 +164,5 @@ def test_simulate_shows_the_page_a_running_worker_sent(stack):
     [sms] = stack.fake.messages
     primary = next(s for s in stack.config.staff.values() if s.mobile == sms["to"])
     assert f"Paged {primary.name} ({primary.mobile}) by SMS: {sms['body']}\n" in result.output
-    assert sms["body"].startswith("CS-000001 EMERGENCY:")
+    assert sms["body"].startswith("EMERGENCY ") and "CS-000001. Reply ACK 1" in sms["body"]
     assert "queued" not in result.output

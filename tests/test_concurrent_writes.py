@@ -123,7 +123,7 @@ def test_wrong_pins_on_two_calls_at_once_both_count(stack):
         for _ in range(2):  # two calls from the contact's number, both at the PIN question
             call = PhoneCall(own_hooks(stack), from_=number, to=SUPPORT_NUMBER).start()
             calls.append(call.press(stack.config.verification_digit))
-            assert "enter your portal PIN" in call.said, call.said
+            assert "the PIN you set on our client portal" in call.said, call.said
 
         at_once([lambda c=c: c.press("1357#") for c in calls])
 

@@ -113,7 +113,9 @@ def test_esc_pages_the_next_step_now(paging):
     people = on_call(paging)
     emergency_voicemail(paging)
     settle(paging)
-    assert text(paging, people["primary"], "ESC") == ["CS-000001: paging the next on-call step now."]
+    # The policy's next step is a voice page to the primary: ESC says so.
+    assert text(paging, people["primary"], "ESC") == [
+        "CS-000001: the next on-call step pages you again, now. Reply ESC 1 again to pass it on."]
     settle(paging)  # no time has passed
     assert [c["to"] for c in paging.fake.calls] == [people["primary"]]
     text(paging, people["primary"], "ESC 1")
@@ -138,7 +140,8 @@ def test_esc_long_after_an_ack_pages_one_step_then_the_policy_goes_on_from_there
     advance(paging, minutes=90)
     sent_before = (len(paging.fake.messages), len(paging.fake.calls))
     assert sent_before == (1, 0)
-    assert text(paging, people["primary"], "ESC") == ["CS-000001: paging the next on-call step now."]
+    assert text(paging, people["primary"], "ESC") == [
+        "CS-000001: the next on-call step pages you again, now. Reply ESC 1 again to pass it on."]
     settle(paging)
     assert (len(paging.fake.messages), [c["to"] for c in paging.fake.calls]) == (1, [people["primary"]])
     ticket = paging.ticket("CS-000001")
@@ -205,7 +208,8 @@ def test_esc_and_call_sent_while_redis_is_away_happen_once_it_is_back(tmp_path, 
         deliver_all(stack)
         redis_server.stop()
         assert text(stack, people["primary"], "CALL 1")[0].startswith("Calling you now")
-        assert text(stack, people["primary"], "ESC 1") == ["CS-000001: paging the next on-call step now."]
+        assert text(stack, people["primary"], "ESC 1") == [
+            "CS-000001: the next on-call step pages you again, now. Reply ESC 1 again to pass it on."]
         redis_server.start()  # the same port
         assert jobs.flush(stack.runtime) == 2  # what the worker's housekeeping does every 2 s
         settle(stack)
@@ -228,7 +232,7 @@ def test_call_bridges_the_technician_to_the_caller_from_the_support_number(pagin
     [call] = paging.fake.calls
     assert call["to"] == people["primary"] and call["from"] == SUPPORT_NUMBER
     phone = paging.fake.answer_call(call["sid"])
-    assert "Connecting you to the caller of ticket C, S, 1" in phone.said
+    assert "Connecting you to the caller of ticket 1." in phone.said
     assert phone.state == "dial" and phone.dial_numbers() == [CLIENT_PHONE]
     dial = ET.fromstring(phone.documents[-1]).find("Dial")
     assert dial.get("callerId") == SUPPORT_NUMBER != people["primary"]
@@ -303,7 +307,8 @@ def test_an_ack_delivered_again_after_an_esc_does_not_take_the_ticket_back(pagin
     ack = {"MessageSid": "SM" + "3" * 32, "AccountSid": paging.fake.account_sid, "From": people["primary"],
            "To": SUPPORT_NUMBER, "Body": "ACK 1", "NumMedia": "0"}
     assert paging.hooks.post("/sms/incoming", ack)[0] == 200
-    assert text(paging, people["primary"], "ESC 1") == ["CS-000001: paging the next on-call step now."]
+    assert text(paging, people["primary"], "ESC 1") == [
+        "CS-000001: the next on-call step pages you again, now. Reply ESC 1 again to pass it on."]
     settle(paging)
     assert paging.ticket("CS-000001")["status"] == "new"
     assert paging.hooks.post("/sms/incoming", ack)[0] == 200  # the first ACK, redelivered late
@@ -316,8 +321,9 @@ def test_who_and_help(paging):
     people = on_call(paging)
     who = paging.api("/api/oncall").get_json()
     [answer] = text(paging, people["manager"], "who")
-    assert answer == (f"On call: {who['primary']['name']} (primary), {who['secondary']['name']} (secondary), "
-                      "managers Dave Diaz. Until Mon Nov 30 09:00.")
+    assert answer == (f"On call: {who['primary']['name']} {who['primary']['mobile']} (primary), "
+                      f"{who['secondary']['name']} {who['secondary']['mobile']} (secondary), "
+                      "managers Dave Diaz +12705550114. Until Mon Nov 30 09:00.")
     [help_text] = text(paging, people["primary"], "help")
     assert "ACK" in help_text and "RES" in help_text and "CALL" in help_text and len(help_text) <= 160
     assert text(paging, people["primary"], "ACK") == ["You have no open page. Add a ticket number, e.g. ACK 123."]
@@ -339,7 +345,7 @@ def test_unreadable_replies_get_help_a_few_times_an_hour_and_carrier_keywords_no
     people = on_call(paging)
     answers = [text(paging, people["primary"], "on my way") for _ in range(5)]
     assert [len(a) for a in answers] == [1, 1, 1, 0, 0]
-    assert answers[0][0].startswith("Reply ACK, RES, ESC or CALL")
+    assert answers[0][0].startswith("ACK/4: take it, paging stops.")
     text(paging, people["primary"], "WHO")  # understood: the next slip is answered again
     assert len(text(paging, people["primary"], "on my way")) == 1
     assert text(paging, people["secondary"], "STOP") == []

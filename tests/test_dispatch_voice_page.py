@@ -37,16 +37,18 @@ def test_the_voice_page_says_who_called_and_why_and_4_acknowledges(paged):
     assert call["to"] == people["primary"] and call["machine_detection"] == "Enable"
     phone = paged.fake.answer_call(call["sid"], answered_by="human")
     said = phone.said
-    assert "emergency page" in said and "Ticket C, S, 1, from an unknown caller." in said
-    assert "Their number is 1, 2, 7, 0, 5, 5, 5, 0, 1, 9, 9." in said
+    assert "emergency page" in said and "Ticket 1, from an unknown caller." in said
+    assert "Their number is 2 7 0, 5 5 5, 0 1 9 9." in said  # in groups
     assert "They said: The mail server is down." in said
-    assert "Press 4 to acknowledge, 6 to resolve, 1 to hear the message, or star to repeat." in said
+    keys = ("Press 4 to acknowledge, 6 to resolve, 5 to escalate, 7 to be connected to the caller, "
+            "1 to hear the message, or star to repeat.")
+    assert keys in said and said.index(keys) < said.index("They said")  # the keys before the message
     phone.press("1")
     assert phone.said.startswith("[plays https://api.twilio.com/")
     phone.press("*")
     assert "They said: The mail server is down." in phone.said
     phone.press("4")
-    assert phone.said == "Acknowledged. Ticket C, S, 1 is yours. Goodbye."
+    assert phone.said == "Acknowledged. Ticket 1 is yours. Goodbye."
     assert phone.state == "ended"
     ticket = paged.ticket("CS-000001")
     assert ticket["status"] == "acknowledged" and events(ticket, "acknowledged")[0]["via"] == "voice"
@@ -57,7 +59,7 @@ def test_the_voice_page_says_who_called_and_why_and_4_acknowledges(paged):
 def test_6_resolves(paged):
     phone = paged.fake.answer_call(paged.fake.calls[0]["sid"])
     phone.press("6")
-    assert phone.said == "Ticket C, S, 1 is now resolved. Goodbye."
+    assert phone.said == "Ticket 1 is now resolved. Goodbye."
     assert paged.ticket("CS-000001")["status"] == "resolved"
 
 
@@ -102,7 +104,7 @@ def test_a_call_answered_after_someone_else_acknowledged_says_who(paged):
     paged.fake.sms_from(people["secondary"], "ACK 1", paged.config.support_number)
     phone = paged.fake.answer_call(paged.fake.calls[0]["sid"])
     secondary = paged.api("/api/oncall").get_json()["secondary"]["name"]
-    assert phone.said == f"Ticket C, S, 1 was already taken by {secondary}. Goodbye."
+    assert phone.said == f"Ticket 1 was already taken by {secondary}. Goodbye."
 
 
 def test_page_urls_are_signed_and_unknown_pages_end_politely(paged):

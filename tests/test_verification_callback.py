@@ -47,7 +47,7 @@ def test_the_callback_with_a_pin_verifies_the_person_at_the_number_on_file(stack
     answered = stack.fake.answer_call(placed["sid"])
     assert "calling you back because you asked us to verify your identity" in answered.said
     answered.press("1")
-    assert "enter your portal PIN" in answered.said
+    assert "the PIN you set on our client portal" in answered.said
     answered.press("1111#")
     assert "That PIN was not accepted" in answered.said
     answered.press(ANN_PIN + "#")
@@ -79,7 +79,8 @@ def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no
         placed = run_callbacks(stack)[-1]
         answered = stack.fake.answer_call(placed["sid"]).press("1")
         answered.wait()
-        assert answered.said == "Sorry, we did not hear anything. Please enter your portal PIN, followed by pound."
+        assert answered.said == ("Sorry, we did not hear anything. "
+                                 "Please enter the PIN you set on our client portal, followed by pound.")
         answered.press("#")  # only the finish key: no digits either
         assert answered.said == "We could not verify your identity on this call. Goodbye."
         assert answered.state == "ended"

@@ -34,12 +34,14 @@ def test_right_pin_verifies_the_caller_for_fifteen_minutes(stack):
     assert ticket["contact"]["name"] == "Ann Archer" and ticket["client"] == "Acme Dental"
     assert events(ticket) == ["verification_started", "caller_identified", "verified"]
     assert events(ticket, "caller_identified")[0]["how"] == "caller_id"
-    spoken_number = ", ".join("CS" + str(int(ticket["number"].split("-")[1])))
-    assert spoken_number in call.said
+    spoken_number = " ".join(str(int(ticket["number"].split("-")[1])))
+    assert f"on ticket {spoken_number}." in call.said
     assert contact(stack, ANN)["verified"]["method"] == "pin"
-    assert "For account access or password help, press 2" in call.said  # the whole main menu
-    call.press("1")  # back at the menu: support
-    assert call.state in ("dial", "gather", "record")
+    # What happens next, not the whole menu again: in business hours, the desk.
+    assert "To speak to the service desk now, press 0, or stay on the line." in call.said
+    assert "For account access or password help" not in call.said
+    call.press("0")
+    assert call.state == "dial" and "Connecting you to the service desk" in call.said
 
 
 def test_verification_expires_after_fifteen_minutes(stack):
@@ -56,7 +58,7 @@ def test_verification_expires_after_fifteen_minutes(stack):
 def test_three_wrong_pins_end_in_the_dual_callback(stack):
     seed(stack)
     call = reach_pin_prompt(stack, ANN).press("1357#")
-    assert "That PIN was not accepted" in call.said and "enter your portal PIN" in call.said
+    assert "That PIN was not accepted" in call.said and "the PIN you set on our client portal" in call.said
     call.press("2468#")
     assert "That PIN was not accepted" in call.said
     call.press("9999#")
@@ -151,8 +153,8 @@ def test_a_number_that_is_not_a_phone_number_is_asked_again(stack):
     call.press("99#")
     assert "Returning to the main menu" in call.said
     # The real main menu, with every option, not one that offers only support.
-    assert "For support, press 1. For account access or password help, press 2. To hear the status of a " \
-           "ticket, press 3. For an after-hours emergency, dial extension 5 0 1" in call.said
+    assert "If this is an emergency, dial 5 0 1 now, at any time. For support, press 1. For account access or " \
+           "password help, press 2. To hear the status of a ticket, press 3." in call.said
     assert "did not hear a selection" not in call.said
     call.press("3")
     assert "enter your ticket number" in call.said

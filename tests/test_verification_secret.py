@@ -51,6 +51,8 @@ def _verified_callback(stack, from_: str = ANN, pin: str | None = ANN_PIN):
     answered = stack.fake.answer_call(placed["sid"]).press("1")
     if pin is not None:
         answered.press(pin + "#")
+    if "Press 1 when you are ready." in answered.said:  # a secret waits: "Have a pen ready"
+        answered.press("1")
     return answered
 
 
@@ -77,6 +79,8 @@ def test_the_secret_is_spoken_exactly_once_then_destroyed(stack):
     assert _readings(inbound) == 0 and inbound.state == "ended"
     (placed,) = run_callbacks(stack)
     answered = stack.fake.answer_call(placed["sid"]).press("1").press(ANN_PIN + "#")
+    assert answered.said.endswith("Have a pen ready. Press 1 when you are ready.") and _readings(answered) == 0
+    answered.press("1")
     assert "14 characters long" in answered.transcript
     assert _readings(answered) == 1
     assert "To hear it again, press 1" in answered.said
@@ -255,3 +259,39 @@ def test_a_key_from_the_environment_is_used_instead_of_a_key_file(tmp_path, redi
     finally:
         stack.fake.stop()
         stack.runtime.store.dispose()
+
+
+def test_silence_repeats_each_offer_and_deletes_nothing(stack):
+    ids = seed(stack)
+    disclosure_id = _post_secret(stack, ids["ben"])
+    reach_pin_prompt(stack, BEN).press("*")
+    answered = stack.fake.answer_call(run_callbacks(stack)[-1]["sid"]).press("1")
+    offer = "A one-time message is waiting for you. Have a pen ready. Press 1 when you are ready."
+    assert answered.said.endswith(offer) and _readings(answered) == 0
+    answered.wait()
+    assert answered.said == offer and _disclosure(stack, disclosure_id)["status"] == "pending"
+    answered.press("1")
+    assert _readings(answered) == 1
+    answered.wait()
+    assert answered.said == "To hear it again, press 1. If you have it, press 9, and it will be deleted."
+    assert _disclosure(stack, disclosure_id)["status"] == "delivering"
+    answered.press("9")
+    assert answered.said == "The message has been deleted. Goodbye."
+
+
+def test_a_secret_left_unread_waits_for_another_call_back(stack):
+    ids = seed(stack)
+    disclosure_id = _post_secret(stack, ids["ben"])
+    reach_pin_prompt(stack, BEN).press("*")
+    answered = stack.fake.answer_call(run_callbacks(stack)[-1]["sid"]).press("1")
+    answered.wait().wait().wait()
+    assert answered.said == "The message has not been read. You can ask for another call back to hear it. Goodbye."
+    assert _disclosure(stack, disclosure_id)["status"] == "pending"
+
+
+def test_the_pound_key_is_pound_everywhere():
+    from voice_prompts import CATALOGUES
+    from voice_prompts.verification import spell_secret
+
+    assert spell_secret("#") == ["symbol pound sign"]
+    assert not [key for key, text in CATALOGUES["en"].items() if "hash" in text.lower()]

@@ -47,7 +47,7 @@ def test_recording_callback_before_the_action_creates_the_ticket_the_action_comp
     action = {**recording, "Digits": "#"}
     del action["RecordingStatus"]
     status, body = stack.hooks.post("/voice/recorded?box=emergency", action)
-    assert status == 200 and "C, S, 1" in body
+    assert status == 200 and "Your ticket number is 1." in body
     assert len(stack.tickets()) == 1
     assert len(stack.queued_jobs("urgent")) == 1
 
@@ -206,7 +206,7 @@ def test_ticket_numbers_are_sequential_with_the_prefix(stack):
         call.press("1")
         call.dial_result("busy")
         call.leave_message(seconds=5)
-        assert f"C, S, {', '.join(str(n))}" in call.said
+        assert f"Your ticket number is {n}." in call.said
     assert [t["number"] for t in stack.tickets()] == ["CS-000003", "CS-000002", "CS-000001"]
 
 

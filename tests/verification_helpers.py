@@ -56,7 +56,7 @@ def reach_pin_prompt(stack, from_: str, keyed: str | None = None):
     if keyed is not None:
         assert "phone number we have on file" in call.said
         call.press(keyed + "#")
-    assert "enter your portal PIN" in call.said, call.said
+    assert "the PIN you set on our client portal" in call.said, call.said
     return call
 
 

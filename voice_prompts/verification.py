@@ -15,7 +15,7 @@ PROMPTS = {
     "verify_bad_number": "Sorry, that does not look like a complete phone number.",
     "verify_number_give_up": "We could not take a phone number. Returning to the main menu.",
     "verify_ask_pin": (
-        "Please enter your portal PIN, followed by pound. "
+        "Please enter the PIN you set on our client portal, followed by pound. "
         "If you have no PIN, or would rather we call you back at the number we have on file, press star."
     ),
     "verify_pin_not_accepted": "That PIN was not accepted.",
@@ -25,13 +25,19 @@ PROMPTS = {
     ),
     "verify_verified": (
         "Thank you. You are verified for the next fifteen minutes, and your technician can see this "
-        "on ticket {spelled}."
+        "on ticket {spoken}."
+    ),
+    # What happens next, once verified: the desk in business hours, else a message (or 501).
+    "verify_next_open": (
+        "To speak to the service desk now, press {digit}, or stay on the line. For the main menu, press star."
+    ),
+    "verify_next_closed": (
+        "To leave a message for a technician, stay on the line. If this is an emergency, dial {extension} now."
     ),
     "verify_message_waiting": (
         "A one-time message is waiting for you. For your security, it is only read on a call back "
         "to the number we have on file."
     ),
-    "verify_back_to_menu": "If you are done, you can hang up now. Otherwise, here is the main menu again.",
     "verify_unavailable": (
         "Sorry, we cannot complete the verification right now. Please try again later. "
         "Here is the main menu again."
@@ -43,7 +49,7 @@ PROMPTS = {
         "If you asked for this call, press 1. If you did not, please hang up; nothing will change."
     ),
     "verify_callback_machine": "This is {company}, returning your call. Please call us again. Goodbye.",
-    "verify_callback_ask_pin": "Please enter your portal PIN, followed by pound.",
+    "verify_callback_ask_pin": "Please enter the PIN you set on our client portal, followed by pound.",
     "verify_callback_declined": "Nothing has been changed. Goodbye.",
     "verify_callback_failed": "We could not verify your identity on this call. Goodbye.",
     "verify_callback_invalid": "This call could not be verified. Goodbye.",
@@ -52,9 +58,10 @@ PROMPTS = {
         "with your request. Goodbye."
     ),
     # -- a one-time secret ---------------------------------------------------------------------
+    "verify_secret_ready": "A one-time message is waiting for you. Have a pen ready. Press 1 when you are ready.",
+    "verify_secret_not_read": "The message has not been read. You can ask for another call back to hear it. Goodbye.",
     "verify_secret_intro": (
-        "Here is your one-time message. It is {count} characters long, and will be read slowly, "
-        "one character at a time. Have a pen ready."
+        "Here is your one-time message. It is {count} characters long, and is read slowly, one character at a time."
     ),
     "verify_secret_end": "That was the end of the message.",
     "verify_secret_choice": "To hear it again, press 1. If you have it, press 9, and it will be deleted.",
@@ -71,6 +78,8 @@ PROMPTS = {
         "calls, someone may be trying to impersonate them."
     ),
 }
+# What the person on the line hears (in their language); the rest is for technicians.
+CALLER_PROMPTS = frozenset(PROMPTS) - {"verify_security_notice_sms"}
 
 PHONETIC = {
     "A": "Alfa", "B": "Bravo", "C": "Charlie", "D": "Delta", "E": "Echo", "F": "Foxtrot", "G": "Golf",
@@ -80,7 +89,7 @@ PHONETIC = {
 }
 
 SYMBOLS = {
-    " ": "space", "!": "exclamation mark", '"': "double quote", "#": "hash", "$": "dollar sign",
+    " ": "space", "!": "exclamation mark", '"': "double quote", "#": "pound sign", "$": "dollar sign",
     "%": "percent sign", "&": "ampersand", "'": "apostrophe", "(": "open parenthesis",
     ")": "close parenthesis", "*": "asterisk", "+": "plus sign", ",": "comma", "-": "dash",
     ".": "period", "/": "forward slash", ":": "colon", ";": "semicolon", "<": "less-than sign",
@@ -93,17 +102,21 @@ SYMBOLS = {
 SPEAKABLE = frozenset(PHONETIC) | frozenset(k.lower() for k in PHONETIC) | frozenset("0123456789") | frozenset(SYMBOLS)
 
 
-def spell_secret(secret: str) -> list[str]:
+def spell_secret(secret: str, language: str = "en") -> list[str]:
     """One phrase per character, so that each can be read with a pause after it:
-    'Dx7!' -> ['capital D as in Delta', 'lower-case X as in X-ray', 'digit 7', 'symbol exclamation mark']."""
+    'Dx7!' -> ['capital D as in Delta', 'lower-case X as in X-ray', 'digit 7', 'symbol exclamation mark'].
+    The phonetic words are the international (NATO) alphabet's in every language."""
+    from voice_prompts import es, say
+
+    symbols = es.SYMBOLS if language == "es" else SYMBOLS
     phrases = []
     for ch in secret:
         if ch in "0123456789":
-            phrases.append(PROMPTS["verify_char_digit"].format(digit=ch))
+            phrases.append(say("verify_char_digit", language, digit=ch))
         elif ch in PHONETIC:
-            phrases.append(PROMPTS["verify_char_capital"].format(letter=ch, word=PHONETIC[ch]))
+            phrases.append(say("verify_char_capital", language, letter=ch, word=PHONETIC[ch]))
         elif ch.upper() in PHONETIC:
-            phrases.append(PROMPTS["verify_char_lower"].format(letter=ch.upper(), word=PHONETIC[ch.upper()]))
+            phrases.append(say("verify_char_lower", language, letter=ch.upper(), word=PHONETIC[ch.upper()]))
         else:
-            phrases.append(PROMPTS["verify_char_symbol"].format(name=SYMBOLS[ch]))
+            phrases.append(say("verify_char_symbol", language, name=symbols[ch]))
     return phrases

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from core import phones
 from core.db import get_locked, insert_now, lock_key
 from dispatch import directory, jobs
-from dispatch.escalation.steps import page_ticket
+from dispatch.escalation.steps import page_ticket, send_transcript
+from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
@@ -61,6 +62,7 @@ class CallReport:
     recording_status: str | None = None  # completed | absent | failed | None (an action request)
     transcript: str | None = None
     transcript_status: str | None = None
+    language: str = "en"  # what the caller heard the call in
 
 
 def record_call(runtime: Runtime, report: CallReport, hand_over: Callable[[Callable], None] | None = None
@@ -83,13 +85,13 @@ def record_call(runtime: Runtime, report: CallReport, hand_over: Callable[[Calla
     for attempt in range(3):
         try:
             with runtime.store.transaction() as session:
-                ticket, created, page = _apply(session, runtime, report)
+                ticket, created, handovers = _apply(session, runtime, report)
             break
         except IntegrityError:
             if attempt == 2:
                 raise
-    if page is not None:
-        step = partial(page, runtime)
+    for job in handovers:
+        step = partial(job, runtime)
         if hand_over is None:
             step()
         else:
@@ -111,13 +113,14 @@ def ticket_holding(runtime: Runtime, report: CallReport) -> Ticket | None:
             return None
         box = BOXES.get(report.box, BOXES["support"])
         events = _complete(ticket, box, report, runtime.config.voicemail_min_seconds)
-        if events or session.is_modified(ticket) or (box.pages and ticket.paged_at is None):
+        if events or session.is_modified(ticket) or _to_page(ticket, box):
             return None
     return ticket
 
 
-def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool, Callable | None]:
-    """(the ticket, whether it was created, the hand-over of its page to RQ if this made one)."""
+def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool, list[Callable]]:
+    """(the ticket, whether it was created, the hand-overs to RQ of the jobs this made: its page; the
+    transcript to those already paged, when it came after the page)."""
     config, now = runtime.config, runtime.now()
     box = BOXES.get(report.box, BOXES["support"])
     source_key = f"call:{report.call_sid}"
@@ -129,9 +132,11 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
         ticket = _new_ticket(session, config, report, box, source_key, now)
     else:
         ticket = get_locked(session, Ticket, known)
-    for event, detail in _complete(ticket, box, report, config.voicemail_min_seconds):
+    events = _complete(ticket, box, report, config.voicemail_min_seconds)
+    for event, detail in events:
         add_event(ticket, event, now, **detail)
-    paged = box.pages and ticket.paged_at is None
+    late_words = any(event == "transcript" for event, _ in events) and _page_texted(session, ticket)
+    paged = _to_page(ticket, box)
     if paged:
         ticket.paged_at = now
         add_event(ticket, "page_requested", now)
@@ -139,9 +144,26 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
         insert_now(session, ticket)
         store_new(session, ticket)
         changes.publish(session, ticket, "created", now)
-    page = jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True,
-                                     claim=True) if paged else None
-    return ticket, created, page
+    handovers = []
+    if paged:
+        handovers.append(jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True, claim=True))
+    if late_words and ticket.status != "resolved":
+        handovers.append(jobs.enqueue_after_commit(session, send_transcript, ticket.id, now=now))
+    return ticket, created, handovers
+
+
+def _page_texted(session, ticket: Ticket) -> bool:
+    """Whether an SMS page of the ticket is out (or going), made before its transcript came: its
+    first words are then sent after it (``steps.send_transcript``). The ticket is locked, so a page
+    made later reads the transcript itself."""
+    return ticket.paged_at is not None and session.scalar(select(Page.id).where(
+        Page.ticket_id == ticket.id, Page.channel == "sms", Page.kind.in_(("page", "final"))).limit(1)) is not None
+
+
+def _to_page(ticket: Ticket, box: Box) -> bool:
+    """Whether the ticket is still to be handed to the dispatcher: a P1 not paged yet, that nobody
+    has taken (an emergency call taken live is acknowledged from the start)."""
+    return box.pages and ticket.paged_at is None and ticket.status == "new"
 
 
 def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:
@@ -152,7 +174,8 @@ def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, 
                     status="new", kind="missed_call", priority=MISSED_PRIORITY[box.priority],
                     caller=caller, caller_raw=(report.caller_raw or "")[:64] or None,
                     client=client, client_id=client.id if client else None,
-                    contact=contact, contact_id=contact.id if contact else None, created_at=now)
+                    contact=contact, contact_id=contact.id if contact else None, created_at=now,
+                    language=report.language or "en")
     add_event(ticket, "created", now, box=box.name, caller=caller, client=client.name if client else None)
     return ticket
 

@@ -11,6 +11,8 @@ class Client(Base):
     __tablename__ = "clients"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The contract's language: its contacts hear the phone line in it from the greeting on.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class Contact(Base):

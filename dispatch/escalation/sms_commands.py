@@ -1,4 +1,5 @@
-"""Technicians' SMS replies: ACK, RES, ESC, CALL, WHO, HELP, with or without a ticket number.
+"""Technicians' SMS replies: ACK, RES, ESC, CALL, WHO, HELP, with or without a ticket number;
+4 and 6 as on the voice page (acknowledge, resolve).
 
 ``handle`` does only quick database work and returns the reply to put in the TwiML;
 sending to other people (who took it, the next step, the CALL bridge) is queued, through the
@@ -22,7 +23,7 @@ import voice_prompts
 from core import phones
 from core.config import Staff
 from dispatch import jobs, oncall
-from dispatch.escalation import page_text, responses
+from dispatch.escalation import page_text, responses, steps
 from dispatch.escalation.models import Escalation, SmsReply
 from dispatch.notification import delivery, gsm7
 from dispatch.notification.models import Page
@@ -34,6 +35,7 @@ from dispatch.tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
+KEYS = {"4": "ACK", "6": "RES"}  # the voice page's keys, typed
 HELP_REPLIES_PER_HOUR = 3
 QUOTES = "'\"\u2018\u2019\u201c\u201d"  # straight and curly: phones type the curly ones
 
@@ -48,9 +50,13 @@ def parse(body: str, prefix: str) -> Command | None:
     """A ``Command``, or None for anything else."""
     text = (body or "").strip().strip(QUOTES).rstrip(".!?").strip().strip(QUOTES)
     match = re.fullmatch(r"([A-Za-z]+)[\s,:;#-]*(.*)", text, re.DOTALL)
-    if not match:
+    key = re.fullmatch(r"([46])(?:[\s,:;#-]+(.*))?", text, re.DOTALL)
+    if key:
+        word, rest = KEYS[key.group(1)], (key.group(2) or "").strip()
+    elif match:
+        word, rest = match.group(1).upper(), match.group(2).strip()
+    else:
         return None
-    word, rest = match.group(1).upper(), match.group(2).strip()
     if word not in COMMANDS:
         return None
     if not rest:
@@ -154,11 +160,16 @@ def _resolve(runtime: Runtime, staff: Staff, ticket: Ticket, _sid) -> str:
 
 
 def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:
-    """Page the next step now; a ticket this person had acknowledged goes back to ``new`` first."""
+    """Page the next step now, and say who that is; a ticket this person had acknowledged goes back
+    to ``new`` first: it is no longer theirs."""
     number = format_number(runtime.config.ticket_prefix, ticket.id)
+    following = steps.who_is_next(runtime, ticket.id)
     outcome = responses.escalate_on_request(runtime, ticket.id, staff.id, message_sid or uuid.uuid4().hex)
+    if outcome == "queued" and following and all(p.id == staff.id for p in following):
+        return _say("sms_reply_esc_you", number=number, digits=ticket.id)  # the policy's next step is theirs
+    names = ", ".join(p.name for p in following if p.id != staff.id) or voice_prompts.say("sms_reply_esc_next_step")
     return _say({"resolved": "sms_reply_already_resolved", "done": "sms_reply_esc_done"}.get(outcome, "sms_reply_esc"),
-                number=number)
+                number=number, next=names)
 
 
 def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:
@@ -189,9 +200,14 @@ def _who(runtime: Runtime) -> str:
     now = runtime.now()
     who = oncall.who(runtime, now)
     until = who.until.astimezone(runtime.config.timezone)
-    return _say("sms_reply_who", primary=who.primary.name,
-                secondary=who.secondary.name if who.secondary else voice_prompts.say("sms_reply_nobody"),
-                managers=", ".join(m.name for m in who.managers) or voice_prompts.say("sms_reply_nobody"),
+    nobody = voice_prompts.say("sms_reply_nobody")
+
+    def person(staff: Staff) -> str:
+        return voice_prompts.say("sms_reply_person", name=staff.name, mobile=staff.mobile)
+
+    return _say("sms_reply_who", primary=person(who.primary),
+                secondary=person(who.secondary) if who.secondary else nobody,
+                managers=", ".join(person(m) for m in who.managers) or nobody,
                 until=f"{until:%a %b} {until.day} {until:%H:%M}")
 
 

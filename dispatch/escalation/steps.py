@@ -1,7 +1,8 @@
 """Running a P1 ticket's escalation policy: who is paged at each step, and when it stops.
 
 Its RQ jobs (plain functions taking ids, safe to run twice) are ``page_ticket``,
-``escalate`` and ``escalate_now``.
+``escalate``, ``escalate_now`` and ``send_transcript`` (the caller's first words, to whoever
+was paged before the transcription came).
 
 Timers are RQ jobs scheduled for each position's due time (``policy.due_at``); the
 database decides: a position runs only for the process whose compare-and-set moves
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.config import Config, Staff
@@ -26,9 +27,10 @@ from dispatch.escalation import page_text
 from dispatch.escalation.models import Escalation
 from dispatch.escalation.policy import begin_now, due_at, final_position
 from dispatch.notification import delivery
+from dispatch.notification.gsm7 import gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import Ticket, TimelineEvent
 from dispatch.tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -142,15 +144,37 @@ def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early:
         rounds, index = divmod(position, len(config.escalation))
         step = config.escalation[index]
         people = recipients(session, config, step.notify, now)
-        body = page_text.page_body(ticket, prefix, repeat=rounds > 0) if step.channel == "sms" else None
         rows = [Page(ticket_id=ticket.id, key=f"p{position}:{p.id}", kind="page", position=position, staff_id=p.id,
-                     channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
+                     channel=step.channel, to=p.mobile, created_at=now, state="sending", attempts=1,
+                     body=page_text.page_body(ticket, prefix, nth=_pages_to(session, ticket.id, p.id) + 1)
+                     if step.channel == "sms" else None,
                      sender=runtime.process_name, sending_at=now)
                 for p in people]
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
     return [insert_now(session, row) for row in rows]
+
+
+def _pages_to(session, ticket_id: int, staff_id: str) -> int:
+    """How many pages of the ticket's policy went to ``staff_id`` before: the next says it is the 2nd, 3rd..."""
+    return session.scalar(select(func.count()).select_from(Page).where(
+        Page.ticket_id == ticket_id, Page.staff_id == staff_id, Page.kind == "page"))
+
+
+def who_is_next(runtime: Runtime, ticket_id: int) -> list[Staff]:
+    """Who the ticket's next escalation position pages (ESC says it): nobody when none is left."""
+    config = runtime.config
+    now = runtime.now()
+    with runtime.store.reading() as session:
+        escalation = session.get(Escalation, ticket_id)
+        position = 0 if escalation is None else escalation.next_position
+        if position > final_position(config):
+            return []
+        if position == final_position(config):
+            return [config.staff[m] for m in config.managers]
+        step = config.escalation[position % len(config.escalation)]
+        return recipients(session, config, step.notify, now)
 
 
 def recipients(session, config: Config, notify: str, at: datetime) -> list[Staff]:
@@ -177,3 +201,52 @@ def page_reached_nobody(runtime: Runtime, page: Page, reason: str) -> None:
         return
     jobs.enqueue(runtime, escalate_now, page.ticket_id, page.position + 1, f"{page.staff_id}: {reason}",
                  key=f"{page.ticket_id}-{page.position + 1}")
+
+
+def send_transcript(ticket_id: int) -> None:
+    """Job: the transcription came after the ticket's first SMS page went out; text its first words
+    to everyone paged by SMS who has not read them (once the ticket is taken, only to who took it)."""
+    transcript_to_those_paged(current(), ticket_id)
+
+
+def transcript_to_those_paged(runtime: Runtime, ticket_id: int) -> None:
+    config = runtime.config
+    now = runtime.now()
+    created = []
+    try:
+        with runtime.store.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or not ticket.transcript or ticket.status == "resolved":
+                return
+            start = f'"{gsm7(ticket.transcript)[:12]}'  # a page that quoted the transcript has read its start
+            pages = session.scalars(select(Page).where(
+                Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")), Page.channel == "sms",
+                Page.state.in_(("sending", "sent"))).order_by(Page.id)).all()
+            unread = {p.staff_id for p in pages} - {p.staff_id for p in pages if start in (p.body or "")}
+            if ticket.status != "new":
+                taker = _taker(session, ticket_id)
+                unread &= {taker} if taker else set()
+            body = page_text.transcript_body(ticket, config.ticket_prefix, taken=ticket.status != "new")
+            for staff_id in sorted(unread):
+                if staff_id not in config.staff:
+                    continue
+                key = f"transcript:{staff_id}"
+                if session.scalar(select(Page.id).where(Page.ticket_id == ticket_id, Page.key == key)) is not None:
+                    continue
+                row = Page(ticket_id=ticket_id, key=key, kind="transcript", staff_id=staff_id, channel="sms",
+                           to=config.staff[staff_id].mobile, body=body, created_at=now)
+                session.add(row)
+                session.flush()
+                created.append(row.id)
+    except IntegrityError:
+        return  # the same job, run twice at once: the other run made the rows and sends them
+    for page_id in created:
+        delivery.send(runtime, page_id)
+
+
+def _taker(session, ticket_id: int) -> str | None:
+    """The staff id that acknowledged the ticket last, as its timeline says."""
+    detail = session.scalar(select(TimelineEvent.detail).where(
+        TimelineEvent.ticket_id == ticket_id, TimelineEvent.event == "acknowledged")
+        .order_by(TimelineEvent.id.desc()).limit(1))
+    return (detail or {}).get("by")

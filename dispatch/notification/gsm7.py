@@ -2,12 +2,14 @@
 
 One character outside GSM-7 (an emoji, a curly quote, an accented letter GSM-7 lacks)
 switches the whole message to UCS-2 and its limit from 160 to 70 characters, so a
-transcript's "café – it’s down" would triple the cost and split the message. Everything
-variable in a message goes through :func:`gsm7` (Unidecode, then '?' for what is left).
+transcript's "café – it’s down" or a name like José Núñez would triple the cost and split
+the message. Every SMS goes through :func:`gsm7`: accents are dropped from every letter
+(also the few GSM-7 has, which some carriers mangle), then Unidecode, then '?' for what is left.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from unidecode import unidecode
 
@@ -22,11 +24,20 @@ def gsm7(text: str) -> str:
     """``text`` in GSM-7 characters only, on one line."""
     out = []
     for ch in text:
-        if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
-            out.append(ch)
+        bare = _without_accent(ch)
+        if bare in GSM7_BASIC or bare in GSM7_EXTENDED:
+            out.append(bare)
         else:
             out.append("".join(c if c in GSM7_BASIC or c in GSM7_EXTENDED else "?" for c in unidecode(ch)))
     return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _without_accent(ch: str) -> str:
+    """'é' -> 'e', 'Ñ' -> 'N'; any other character as it is."""
+    if not ch.isalpha() or ch.isascii():
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if len(base) == 1 else ch
 
 
 def units(text: str) -> int:

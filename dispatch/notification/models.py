@@ -20,7 +20,8 @@ class Page(Base):
 
     ``kind``: ``page`` (an escalation step), ``ack_notice`` (someone else took it),
     ``final`` (nobody acknowledged), ``bridge`` (a CALL reply: ring the technician,
-    then the caller). ``state`` is ours (claimed, sending, sent, failed); ``delivery``
+    then the caller), ``transcript`` (the caller's first words, when they came after the page),
+    ``security_notice``. ``state`` is ours (claimed, sending, sent, failed); ``delivery``
     is the carrier's latest status, never moved backwards (see ``delivery_rank``).
     """
 

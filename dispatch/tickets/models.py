@@ -37,6 +37,8 @@ class Ticket(Base):
     verified_method: Mapped[str | None] = mapped_column(String(20))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the caller chose or their client's contract set: what they hear and read.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     client: Mapped[Client | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")
     # Loaded when read (the API, the CLI, a failed transcription's check), not with every ticket:

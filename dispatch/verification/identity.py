@@ -51,9 +51,11 @@ def set_pin(session, contact: Contact, pin) -> str | None:
     return None
 
 
-def open_call(session, runtime: Runtime, call_sid: str, caller_raw: str | None) -> tuple[VerificationCall, bool]:
-    """The verification state of this call, with its ``verification`` ticket, made on first use;
-    returns (state, whether it was just made)."""
+def open_call(session, runtime: Runtime, call_sid: str, caller_raw: str | None,
+              language: str = "en") -> tuple[VerificationCall, bool]:
+    """The verification state of this call, with its ``verification`` ticket (in the caller's
+    ``language``, which the callback speaks too), made on first use; returns (state, whether it was
+    just made)."""
     lock_key(session, f"verification:{call_sid}")  # a repeated webhook waits, then finds this call's state
     found = session.scalar(select(VerificationCall).where(VerificationCall.call_sid == call_sid))
     if found is not None:
@@ -62,7 +64,7 @@ def open_call(session, runtime: Runtime, call_sid: str, caller_raw: str | None) 
     caller = phones.caller_id(caller_raw, runtime.config.region)
     ticket = Ticket(source_key=f"verification:{call_sid}", call_sid=call_sid, status="new", kind="verification",
                     priority=TICKET_PRIORITY, caller=caller, caller_raw=(caller_raw or "")[:64] or None,
-                    created_at=now)
+                    created_at=now, language=language)
     session.add(ticket)
     add_event(ticket, "verification_started", now, caller=caller)
     vcall = VerificationCall(call_sid=call_sid, ticket=ticket)

@@ -138,6 +138,14 @@ def deliver(session, runtime: Runtime, callback: Callback) -> tuple[OneTimeSecre
     return stored, secret
 
 
+def deliver_now(session, runtime: Runtime, callback: Callback) -> tuple[OneTimeSecret, str] | None:
+    """``deliver``, when the person on the verified callback says they are ready to write it down;
+    None once the callback's verification is over."""
+    if callback.verified_at is None or runtime.now() >= callback.verified_at + VERIFIED_FOR:
+        return None
+    return deliver(session, runtime, callback)
+
+
 def repeat(session, runtime: Runtime, callback: Callback, secret_id: int) -> tuple[str, bool] | None:
     """The secret once more on the call it was delivered on; returns (secret, was it the last time)."""
     stored = get_locked(session, OneTimeSecret, secret_id)

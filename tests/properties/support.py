@@ -170,7 +170,8 @@ NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", 
 
 
 QUERY = st.fixed_dictionaries({}, optional={
-    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS,
+    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS, "offers": NUMBERS,
+    "lang": one_of_values("es", "en", "fr", "ES", "es\x00"), "staff": one_of_values("alice", "dave", "zed"),
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
                       st.sampled_from([Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
@@ -220,29 +221,37 @@ class Endpoint:
 
 VOICE_ENDPOINTS = [
     Endpoint("/voice/incoming", CALLER),
-    Endpoint("/voice/menu", CALLER, ("attempt",)),
+    Endpoint("/voice/menu", CALLER, ("attempt", "lang")),
+    Endpoint("/voice/emergency-check", CALLER, ("lang",)),
+    Endpoint("/voice/desk", CALLER, ("lang",)),
     Endpoint("/voice/fallback", CALLER),
-    Endpoint("/voice/voicemail", CALLER, ("box",)),
-    Endpoint("/voice/recorded", CALLER, ("box",), may_end=True),
-    Endpoint("/voice/no-message", CALLER, ("box",), may_end=True),
+    Endpoint("/voice/voicemail", CALLER, ("box", "lang")),
+    Endpoint("/voice/recorded", CALLER, ("box", "lang"), may_end=True),
+    Endpoint("/voice/no-message", CALLER, ("box", "lang"), may_end=True),
     # The desk took the call and it is over: nothing more to say to the caller.
-    Endpoint("/voice/desk-result", CALLER, ("box",), may_end=True,
+    Endpoint("/voice/desk-result", CALLER, ("box", "lang"), may_end=True,
              silent_end=lambda p: p.get("DialCallStatus") in ("completed", "answered")),
-    Endpoint("/voice/ticket-status", CALLER),
-    Endpoint("/verification/start", CALLER),
-    Endpoint("/verification/number", CALLER, ("attempt",)),
-    Endpoint("/verification/pin", CALLER, ("silences",), may_end=True),
-    Endpoint("/voice/desk-screen", CALLEE),
+    Endpoint("/voice/oncall-result", CALLER, ("lang",), may_end=True),
+    Endpoint("/voice/ticket-status", CALLER, ("lang",)),
+    Endpoint("/verification/start", CALLER, ("lang",)),
+    Endpoint("/verification/number", CALLER, ("attempt", "lang")),
+    Endpoint("/verification/pin", CALLER, ("silences", "lang"), may_end=True),
+    Endpoint("/voice/desk-screen", CALLEE, ("box", "lang")),
     # Empty bridges the desk phone to the caller; anything but 1 drops the desk leg only.
     Endpoint("/voice/desk-accept", CALLEE, silent_end=lambda p: True, empty_ok=True),
+    Endpoint("/voice/oncall-screen", CALLEE, ("staff", "lang")),
+    # As the desk's: what is left of the document bridges the technician to the caller.
+    Endpoint("/voice/oncall-accept", CALLEE, ("staff", "lang"), silent_end=lambda p: True, empty_ok=True),
     Endpoint("/voice/page", CALLEE, ("page", "attempt"), silent_end=_machine),
     Endpoint("/voice/page/key", CALLEE, ("page",)),
+    Endpoint("/voice/page/connect-result", CALLEE, ("page",)),
     Endpoint("/voice/bridge", CALLEE, ("page",), silent_end=_machine),
     Endpoint("/voice/bridge/result", CALLEE, ("page",)),
     Endpoint("/verification/callback", CALLEE, ("token", "wait")),
     Endpoint("/verification/callback/confirm", CALLEE, ("token",)),
     Endpoint("/verification/callback/pin", CALLEE, ("token",)),
-    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret")),
+    Endpoint("/verification/callback/ready", CALLEE, ("token", "offers")),
+    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret", "silences")),
     Endpoint("/voice/recording-status", CALLBACK, ("box",)),
     Endpoint("/voice/transcription", CALLBACK, ("box",)),
     Endpoint("/voice/status", CALLBACK),
@@ -358,7 +367,7 @@ HEARD = {"Say", "Play"}
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
-SPOKEN_TICKET = re.compile(r"C, S, ((?:[0-9], )*[0-9])(?![0-9])")
+SPOKEN_TICKET = re.compile(r"(?:ticket number is|ticket) ((?:[0-9] )*[0-9])(?![0-9])")
 
 
 LINK_ATTRIBUTES = ("action", "recordingStatusCallback", "transcribeCallback", "statusCallback", "url")

@@ -74,7 +74,7 @@ def test_recording_callbacks_with_junk_leave_exactly_one_ticket_per_call(world, 
         assert ticket["events"].count("created") == 1
         assert ticket["events"].count("page_requested") == (1 if paging else 0)
         for said in heard:  # the number the caller writes down is this call's ticket, and no other
-            assert set(SPOKEN_TICKET.findall(said)) == {", ".join(str(ticket["id"]))}, said
+            assert set(SPOKEN_TICKET.findall(said)) == {" ".join(str(ticket["id"]))}, said
 
 
 SPOOL_CALLBACKS = st.tuples(st.sampled_from(["/voice/recorded", "/voice/recording-status", "/voice/transcription",
