@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 def load_models() -> None:
     """Import every domain's tables, so that the schema knows them all."""
+    import dispatch.calls.models  # noqa: F401
     import dispatch.directory.models  # noqa: F401
     import dispatch.escalation.models  # noqa: F401
+    import dispatch.followup.models  # noqa: F401
     import dispatch.jobs.models  # noqa: F401
     import dispatch.notification.console  # noqa: F401
     import dispatch.notification.models  # noqa: F401
@@ -47,11 +49,15 @@ def carrier_for(settings: Settings, store: Store, from_number: str):
 def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
     """Load config, open the store (bringing its schema up to date) and choose the carrier."""
     from dispatch.escalation import steps
+    from dispatch.followup import outgoing
     from dispatch.notification import delivery
     from ivr.links import PublicLinks
 
     # A page of a policy step that reached nobody moves the policy on.
     delivery.when_unreached("page", steps.page_reached_nobody)
+    # A text to a caller that reached nobody is noted, and a landline is never texted again.
+    for kind in outgoing.CALLER_KINDS:
+        delivery.when_unreached(kind, outgoing.unreachable, only_while_new=False)
     settings = settings or Settings.from_env()
     config = load_config(settings.config_path)
     load_models()

@@ -27,10 +27,13 @@ from dispatch import jobs
 from dispatch import runtime as runtime_module
 from dispatch.calls import spool
 from dispatch.escalation import recovery as escalation_recovery
+from dispatch.followup import actions as followup
+from dispatch.followup import callbacks
 from dispatch.jobs import recovery
 from dispatch.jobs.schedule import QUEUE_NAMES
 from dispatch.notification import recovery as notification_recovery
 from dispatch.runtime import Runtime
+from dispatch.sla import alerts as sla_alerts
 from dispatch.verification import one_time_secrets
 
 log = logging.getLogger("dispatch.worker")
@@ -51,8 +54,9 @@ def _checkpoint(runtime: Runtime) -> None:
 def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event | None = None,
                  interval: float = HOUSEKEEPING_SECONDS) -> None:
     """Flush the outbox, replay the spool, recover dead workers' jobs and pages, destroy one-time
-    secrets whose time is up, and checkpoint SQLite's log until ``stop`` is set; survives Redis or
-    database outages.
+    secrets whose time is up, send the service-level notices, follow-ups and morning digest that
+    have fallen due, and checkpoint SQLite's log until ``stop`` is set; survives Redis or database
+    outages.
 
     The spool's replay, the long task (a recording status callback that beats its action,
     and every voicemail taken while the database was away, passes through it), gives way
@@ -69,7 +73,8 @@ def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event 
 
     while not stop.is_set():
         for task in (_ensure_schema, jobs.flush, replay, recovery.rescue_jobs, notification_recovery.resume_pages,
-                     escalation_recovery.sweep_overdue, one_time_secrets.expire_due, _checkpoint):
+                     escalation_recovery.sweep_overdue, one_time_secrets.expire_due, sla_alerts.sweep,
+                     followup.sweep, callbacks.send_digest, _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die

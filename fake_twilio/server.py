@@ -31,6 +31,10 @@ GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
+# Twilio's default opt-out and opt-in keywords (Advanced Opt-Out): after one of the first, Twilio
+# refuses every message to that sender (error 21610) until they text one of the second.
+OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN = {"START", "YES", "UNSTOP"}
 
 
 def sms_segments(body: str) -> tuple[int, str]:
@@ -53,6 +57,7 @@ class FakeTwilio:
         self.calls: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
         self.request_times: list[float] = []  # time.time() each create request arrived
+        self.opted_out: set[str] = set()  # numbers that texted STOP (and not START since)
         self._faults: list = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -142,6 +147,11 @@ class FakeTwilio:
 
     def sms_from(self, from_: str, body: str, to: str) -> tuple[int, str]:
         """A text arriving at the app's Messaging URL (``/sms/incoming``)."""
+        keyword = body.strip().strip("'\".!?").upper()
+        if keyword in OPT_OUT:
+            self.opted_out.add(from_)
+        elif keyword in OPT_IN:
+            self.opted_out.discard(from_)
         sid = new_sid("SM")
         params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
                   "From": from_, "To": to, "Body": body, "NumMedia": "0",
@@ -188,6 +198,9 @@ class FakeTwilio:
             return self._reply(http, 400, {"code": 21211, "message": f"The 'To' number {to} is not a valid phone "
                                                                      "number.", "status": 400})
         if parts.path.endswith("Messages.json"):
+            if to in self.opted_out:
+                return self._reply(http, 400, {"code": 21610, "message": "Attempt to send to unsubscribed "
+                                                                         "recipient", "status": 400})
             body = form.get("Body", "")
             if not body or len(body) > 1600:
                 return self._reply(http, 400, {"code": 21617, "message": "The concatenated message body exceeds "

@@ -30,7 +30,7 @@ PROMPTS = {
     "sms_reply_call_withheld": "The caller of {number} withheld their number, so they cannot be called back.",
     "sms_reply_who": "On call: {primary} (primary), {secondary} (secondary), managers {managers}. Until {until}.",
     "sms_reply_nobody": "nobody",
-    "sms_reply_help": ("Reply ACK, RES, ESC or CALL, then a ticket number (none: your latest page). "
+    "sms_reply_help": ("Reply ACK, RES, ESC, CALL, WAIT or P1-P4, then a ticket number (none: your latest page). "
                        "WHO: who is on call."),
     "sms_reply_no_page": "You have no open page. Add a ticket number, e.g. ACK 123.",
     "sms_reply_no_ticket": "There is no ticket {given}.",
