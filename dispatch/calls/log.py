@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core import phones
-from core.db import get_locked, lock_key
 from dispatch import directory
 from dispatch.calls.models import CallLog
-from dispatch.followup import lifecycle
+from dispatch.followup import actions, lifecycle
 from dispatch.runtime import Runtime
 from dispatch.tickets.models import Ticket
 
@@ -38,7 +38,7 @@ class CallEnd:
     language: str | None = None
 
 
-def outcome_of(end: CallEnd, ticket: Ticket | None) -> str:
+def outcome_of(end: CallEnd, ticket) -> str:
     found = {"desk": end.desk, "oncall": end.oncall, "status": end.status,
              "voicemail": ticket is not None and ticket.kind in ("voicemail", "emergency_voicemail"),
              "missed": ticket is not None and ticket.kind == "missed_call",
@@ -46,34 +46,35 @@ def outcome_of(end: CallEnd, ticket: Ticket | None) -> str:
     return next((o for o in OUTCOMES if found.get(o)), "abandoned")
 
 
-def record(runtime: Runtime, end: CallEnd) -> CallLog:
-    """Log the call (again, if Twilio repeats its callback: the row is brought up to date)."""
+def record(runtime: Runtime, end: CallEnd) -> None:
+    """Log the call (again, if Twilio repeats its callback: the row is brought up to date).
+
+    What the row says is read first, outside the write lock (on SQLite one for the whole
+    database, which every webhook of every call waits for); the write is one statement."""
     now = runtime.now()
-    config = runtime.config
-    caller = phones.caller_id(end.caller_raw, config.region)
-    handovers = []
-    with runtime.store.transaction() as session:
-        lock_key(session, f"call-log:{end.sid}")
-        tickets = session.scalars(select(Ticket).where(
+    caller = phones.caller_id(end.caller_raw, runtime.config.region)
+    known = caller != phones.ANONYMOUS
+    with runtime.store.reading() as session:
+        found = session.execute(select(Ticket.id, Ticket.kind, Ticket.client_id).where(
             Ticket.source_key.in_((f"call:{end.sid}", f"verification:{end.sid}")))).all()
-        ticket = min(tickets, key=lambda t: t.kind == "verification", default=None)  # the call's own ticket first
-        client = ticket.client if ticket is not None and ticket.client is not None else (
-            directory.match_caller(session, None if caller == phones.ANONYMOUS else caller)[0])
-        row = session.scalar(select(CallLog).where(CallLog.sid == end.sid))
-        if row is None:
-            row = CallLog(sid=end.sid, started_at=now - timedelta(seconds=end.seconds or 0))
-            session.add(row)
-        row.caller, row.client, row.seconds = caller, client, end.seconds
-        row.language = end.language or row.language or "en"
-        row.outcome, row.ticket_id = outcome_of(end, ticket), ticket.id if ticket is not None else None
-        if caller != phones.ANONYMOUS:
-            waiting = select(Ticket.id).where(Ticket.caller == caller, Ticket.status == "waiting")
-            for ticket_id in session.scalars(waiting).all():
-                handovers += lifecycle.end_wait(session, runtime, get_locked(session, Ticket, ticket_id), now,
-                                                "the caller called", call=end.sid)
-    for hand_over in handovers:
-        hand_over(runtime)
-    return row
+        ticket = min(found, key=lambda t: t.kind == "verification", default=None)  # the call's own ticket first
+        client_id = ticket.client_id if ticket is not None else None
+        if client_id is None and known:
+            client = directory.match_caller(session, caller)[0]
+            client_id = client.id if client is not None else None
+        waiting = session.scalars(select(Ticket.id).where(Ticket.caller == caller, Ticket.status == "waiting")
+                                  ).all() if known else []
+    values = {"caller": caller, "client_id": client_id, "seconds": end.seconds, "language": end.language or "en",
+              "outcome": outcome_of(end, ticket), "ticket_id": ticket.id if ticket is not None else None}
+    try:
+        with runtime.store.transaction() as session:
+            session.execute(insert(CallLog.__table__).values(
+                sid=end.sid, started_at=now - timedelta(seconds=end.seconds or 0), **values))
+    except IntegrityError:  # logged already: Twilio sent the callback again
+        with runtime.store.transaction() as session:
+            session.execute(update(CallLog.__table__).where(CallLog.__table__.c.sid == end.sid).values(**values))
+    for ticket_id in waiting:  # a call from the caller of a ticket that waits on them ends the wait
+        actions.act(runtime, ticket_id, lifecycle.end_wait, "the caller called", call=end.sid)
 
 
 def recent(session, since=None, limit: int = 100) -> list[CallLog]:

@@ -53,7 +53,8 @@ def _queue(session, ticket: Ticket, kind: str, key: str, staff_id: str, to: str,
     page = insert_now(session, Page(ticket_id=ticket.id, key=key, kind=kind, staff_id=staff_id, channel="sms",
                                     to=to, body=body, created_at=now, state="claimed", attempts=0,
                                     delivery_rank=0))
-    return jobs.enqueue_after_commit(session, job, page.id, now=now, new=True, claim=True)
+    # Not claimed: should this process die before its hand-over, the workers' flush of the outbox sends it.
+    return jobs.enqueue_after_commit(session, job, page.id, now=now, new=True)
 
 
 def send_to_caller(page_id: int) -> None:
