@@ -9,8 +9,6 @@ from tests.lifecycle_support import LIFECYCLE_CONFIG, housekeeping, text, texts_
 from tests.support import CLIENT_PHONE, NY, config_with
 from tests.verification_helpers import ANN, GIL
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def worked(tmp_path, redis_url, database_url):
@@ -26,6 +24,7 @@ def digests(stack, number: str) -> list[str]:
     return [t for t in texts_to(stack, number) if t.startswith("Good morning")]
 
 
+@pytest.mark.postgres  # what several workers or web processes rely on, on PostgreSQL too
 def test_patch_sets_priority_owner_and_note_then_status(worked):
     voicemail(worked)  # Tuesday 10:00, P3
     changed = patch(worked, "CS-000001", priority="P2", owner="bob", note="Rang once, voicemail.")
@@ -72,6 +71,7 @@ def test_patch_refuses_what_is_not_a_change_of_a_ticket(worked):
     assert worked.ticket("CS-000001")["priority"] == "P3"
 
 
+@pytest.mark.postgres  # what several workers or web processes rely on, on PostgreSQL too
 def test_the_call_back_list_soonest_due_first_and_its_morning_digest(worked):
     voicemail(worked)  # CS-000001, P3: due Thursday 10:00
     voicemail(worked, from_="+12705550166")  # CS-000002, made a P2 below: due 14:00 today

@@ -8,14 +8,13 @@ from tests.lifecycle_support import text, texts_to, tick, voicemail, worked_stac
 from tests.support import CLIENT_PHONE, config_with
 from tests.verification_helpers import STRANGER
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def worked(tmp_path, redis_url, database_url):
     yield from worked_stack(tmp_path, redis_url, database_url)
 
 
+@pytest.mark.postgres  # what several workers or web processes rely on, on PostgreSQL too
 def test_waiting_reminders_no_contact_reopen_resolve_rate_and_close(worked):
     ticket = voicemail(worked)
     assert (ticket["number"], ticket["priority"], ticket["status"]) == ("CS-000001", "P3", "new")
