@@ -2,8 +2,9 @@
 
 Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client then
 creates messages and calls here. It checks Basic auth and the ``To`` number like
-Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
-sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
+Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, refuses
+texts to a number that texted STOP until it texts START (21610, as Advanced Opt-Out
+does), and sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
 
