@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 def load_models() -> None:
     """Import every domain's tables, so that the schema knows them all."""
+    import dispatch.calls.models  # noqa: F401
     import dispatch.directory.models  # noqa: F401
     import dispatch.escalation.models  # noqa: F401
+    import dispatch.followup.models  # noqa: F401
     import dispatch.handoff.models  # noqa: F401
     import dispatch.jobs.models  # noqa: F401
     import dispatch.notification.console  # noqa: F401
@@ -58,6 +60,7 @@ def number_admin(settings: Settings):
 def build(settings: Settings | None = None, clock: Clock | None = None, carrier=None) -> Runtime:
     """Load config, open the store (bringing its schema up to date) and choose the carrier."""
     from dispatch.escalation import steps
+    from dispatch.followup import outgoing
     from dispatch.handoff import events as handoff_events
     from dispatch.handoff import render as handoff_render
     from dispatch.notification import delivery
@@ -71,6 +74,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None, carrier=
     # carrying the ticket as the JSON API shows it.
     changes.subscribe(handoff_events.on_change)
     handoff_render.use_ticket_view(ticket_dict)
+    # A text to a caller that reached nobody is noted, and a landline is never texted again.
+    for kind in outgoing.CALLER_KINDS:
+        delivery.when_unreached(kind, outgoing.unreachable, only_while_new=False)
     settings = settings or Settings.from_env()
     config = load_config(settings.config_path)
     settings.check(config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +25,8 @@ LANGUAGES = ("en", "es")
 EMERGENCY_MODES = ("voicemail", "ring_oncall")
 # Twilio <Say> voice and language of each catalogue, unless [voices.<code>] says otherwise.
 DEFAULT_VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
+PRIORITIES = ("P1", "P2", "P3", "P4")
+SLA_CLOCKS = ("24x7", "business")
 
 _SECTIONS = {
     "company": {"name", "timezone", "support_number", "ticket_prefix"},
@@ -41,6 +43,9 @@ _SECTIONS = {
     "oncall.escalation": {"notify", "channel", "after_minutes"},
     "handoff": {"email_to", "email_from", "email_events", "webhooks", "recording_link_days"},
     "handoff.webhooks": {"url", "events", "secret_env", "format"},
+    "sla": {"warn_at", *PRIORITIES},
+    "sla.priority": {"name", "response", "resolution", "clock"},
+    "followup": {"confirm_by_sms", "waiting_reminders", "reminder_every", "reopen_within", "survey", "digest_to"},
 }
 HANDOFF_EVENTS = ("ticket.created", "ticket.updated")
 WEBHOOK_FORMATS = ("auto", "json", "slack", "teams")
@@ -100,6 +105,30 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class SlaTarget:
+    """A priority's promise: the first response and the resolution within these times, counted on
+    ``clock`` (``24x7``, or ``business``: only the time inside [hours], holidays left out)."""
+
+    priority: str
+    name: str
+    response: timedelta
+    resolution: timedelta
+    clock: str
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What callers are told, and when, while their ticket is worked (``[followup]``)."""
+
+    confirm_by_sms: bool = False
+    waiting_reminders: int = 3
+    reminder_every: timedelta = timedelta(days=1)
+    reopen_within: timedelta = timedelta(days=5)
+    survey: bool = False
+    digest_to: tuple[str, ...] | None = None  # staff ids; None: every staff member
+
+
+@dataclass(frozen=True)
 class Config:
     company_name: str
     timezone: ZoneInfo
@@ -132,6 +161,9 @@ class Config:
     emergency_ring_seconds: int = 20
     emergency_callback_minutes: int = 15
     voices: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(DEFAULT_VOICES))
+    sla: dict[str, SlaTarget] = field(default_factory=dict)  # priority -> target; a priority left out has none
+    sla_warn_at: float = 0.75
+    followup: Followup = field(default_factory=Followup)
     source: str = field(default="config", compare=False)
     handoff: Handoff = field(default_factory=Handoff)
 
@@ -159,8 +191,10 @@ def load_config(path: str | Path) -> Config:
 def parse_config(raw: dict, source: str = "config") -> Config:
     """Validate an already-parsed TOML document; see :func:`load_config`."""
     v = _Validator(source)
-    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks", "voices.language"}, "")
-    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall", "emergency", "voices"):
+    v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks", "voices.language",
+                                        "sla.priority"}, "")
+    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall", "emergency", "voices", "sla",
+                 "followup"):
         section = raw.get(name, {})
         v.expect(isinstance(section, dict), name, "must be a table")
         v.known_keys(section, _SECTIONS[name], name + ".")
@@ -278,6 +312,8 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     repeat = v.integer(oncall, "oncall.repeat", 1, 0, 5)
     deadline = v.integer(oncall, "oncall.delivery_deadline_minutes", 3, 1, 60)
     handoff = _handoff(v, raw.get("handoff", {}))
+    warn_at, sla = _sla(v, raw.get("sla", {}))
+    followup = _followup(v, raw.get("followup", {}), staff)
 
     return Config(
         company_name=name, timezone=timezone, support_number=support_number, ticket_prefix=prefix,
@@ -290,7 +326,40 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline,
         desk_digit=digits["desk_digit"], languages=languages, emergency_mode=emergency_mode,
         emergency_ring_seconds=emergency_ring, emergency_callback_minutes=emergency_callback, voices=voices,
-        source=source, handoff=handoff,
+        sla=sla, sla_warn_at=warn_at, followup=followup, source=source, handoff=handoff,
+    )
+
+
+def _sla(v: _Validator, section: dict) -> tuple[float, dict[str, SlaTarget]]:
+    """``[sla]``: ``warn_at`` and a table per priority; a priority without one has no targets."""
+    warn_at = section.get("warn_at", 0.75)
+    v.expect(isinstance(warn_at, (int, float)) and not isinstance(warn_at, bool) and 0 < warn_at < 1,
+             "sla.warn_at", "must be a number between 0 and 1, such as 0.75")
+    targets = {}
+    for priority in PRIORITIES:
+        if priority not in section:
+            continue
+        where = f"sla.{priority}"
+        table = section[priority]
+        v.expect(isinstance(table, dict), where, "must be a table")
+        v.known_keys(table, _SECTIONS["sla.priority"], where + ".")
+        response = v.duration(table, f"{where}.response")
+        resolution = v.duration(table, f"{where}.resolution")
+        v.expect(resolution >= response, f"{where}.resolution", "must not be shorter than the response target")
+        targets[priority] = SlaTarget(priority, v.text(table, f"{where}.name", default=priority), response,
+                                      resolution, v.choice(table.get("clock", "24x7"), f"{where}.clock", SLA_CLOCKS))
+    return float(warn_at), targets
+
+
+def _followup(v: _Validator, section: dict, staff: dict) -> Followup:
+    digest_to = section.get("digest_to")
+    return Followup(
+        confirm_by_sms=v.boolean(section, "followup.confirm_by_sms", False),
+        waiting_reminders=v.integer(section, "followup.waiting_reminders", 3, 0, 10),
+        reminder_every=v.duration(section, "followup.reminder_every", "1d"),
+        reopen_within=v.duration(section, "followup.reopen_within", "5d"),
+        survey=v.boolean(section, "followup.survey", False),
+        digest_to=None if digest_to is None else tuple(v.staff_ids(digest_to, "followup.digest_to", staff, once=True)),
     )
 
 
@@ -395,6 +464,16 @@ class _Validator:
         value = table.get(key.rsplit(".", 1)[-1], default)
         self.expect(isinstance(value, bool), key, "must be true or false")
         return value
+
+    def duration(self, table: dict, key: str, default: str | None = None) -> timedelta:
+        """A positive length of time: "90s", "15m", "4h", "2d", or parts of them ("1h30m")."""
+        value = table.get(key.rsplit(".", 1)[-1], default)
+        parts = re.findall(r"(\d+)([smhd])", value) if isinstance(value, str) else []
+        if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):
+            self.fail(key, f"{value!r} is not a length of time like \"90s\", \"15m\", \"4h\" or \"2d\"")
+        seconds = sum(int(n) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[u] for n, u in parts)
+        self.expect(0 < seconds <= 366 * 86400, key, "must be longer than nothing and at most a year")
+        return timedelta(seconds=seconds)
 
     def zone(self, table: dict, key: str) -> ZoneInfo:
         name = self.text(table, key)

@@ -32,11 +32,14 @@ from dispatch import jobs
 from dispatch import runtime as runtime_module
 from dispatch.calls import spool
 from dispatch.escalation import recovery as escalation_recovery
+from dispatch.followup import actions as followup
+from dispatch.followup import callbacks
 from dispatch.handoff import delivery as handoff
 from dispatch.jobs import recovery
 from dispatch.jobs.schedule import QUEUE_NAMES
 from dispatch.notification import recovery as notification_recovery
 from dispatch.runtime import Runtime
+from dispatch.sla import alerts as sla_alerts
 from dispatch.verification import one_time_secrets
 
 log = logging.getLogger("dispatch.worker")
@@ -57,8 +60,9 @@ def _checkpoint(runtime: Runtime) -> None:
 def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event | None = None,
                  interval: float = HOUSEKEEPING_SECONDS) -> None:
     """Flush the outbox, replay the spool, recover dead workers' jobs and pages, destroy one-time
-    secrets whose time is up, pick up hand-offs that lost their job, and checkpoint SQLite's log
-    until ``stop`` is set; survives Redis or database outages.
+    secrets whose time is up, pick up hand-offs that lost their job, send the service-level notices,
+    follow-ups and morning digest that have fallen due, and checkpoint SQLite's log until ``stop`` is
+    set; survives Redis or database outages.
 
     The spool's replay, the long task (a recording status callback that beats its action,
     and every voicemail taken while the database was away, passes through it), gives way
@@ -76,7 +80,7 @@ def housekeeping(runtime: Runtime, stop: threading.Event, idle: threading.Event 
     while not stop.is_set():
         for task in (_ensure_schema, jobs.flush, replay, recovery.rescue_jobs, notification_recovery.resume_pages,
                      escalation_recovery.sweep_overdue, one_time_secrets.expire_due, handoff.sweep_now_and_then,
-                     _checkpoint):
+                     sla_alerts.sweep, followup.sweep, callbacks.send_digest, _checkpoint):
             try:
                 task(runtime)
             except Exception:  # an outage: try again next round, never die

@@ -3,9 +3,10 @@
 Point the app at it with ``TWILIO_API_BASE_URL``; the real ``twilio`` client then
 creates messages and calls here, and recordings' audio is fetched here (``…/Recordings/RE….mp3``,
 Basic auth, byte ranges). It checks Basic auth and the ``To`` number like
-Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, and
-sends signed status callbacks when told to. It keeps the account's phone numbers and their
-webhooks (``IncomingPhoneNumbers``; ``add_number``). Faults can be queued: HTTP 500/429,
+Twilio, counts SMS segments (GSM-7 or UCS-2), answers with Twilio-shaped JSON, refuses
+texts to a number that texted STOP until it texts START (21610, as Advanced Opt-Out
+does), and sends signed status callbacks when told to. It keeps the account's phone numbers
+and their webhooks (``IncomingPhoneNumbers``; ``add_number``). Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
 
@@ -43,6 +44,10 @@ def recording_audio(recording_sid: str, size: int = 150_000) -> bytes:
     """The stand-in's audio of a recording: an MPEG frame header, then bytes that depend on the SID."""
     seed = hashlib.sha256(recording_sid.encode()).digest()
     return (b"\xff\xfb\x90\x64" + seed * (size // len(seed) + 1))[:size]
+# Twilio's default opt-out and opt-in keywords (Advanced Opt-Out): after one of the first, Twilio
+# refuses every message to that sender (error 21610) until they text one of the second.
+OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN = {"START", "YES", "UNSTOP"}
 
 
 def sms_segments(body: str) -> tuple[int, str]:
@@ -67,6 +72,7 @@ class FakeTwilio:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
         self.request_times: list[float] = []  # time.time() each create request arrived
         self.deleted_recordings: set[str] = set()  # answered 404, as Twilio does once a recording is deleted
+        self.opted_out: set[str] = set()  # numbers that texted STOP (and not START since)
         self._faults: list = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -170,6 +176,11 @@ class FakeTwilio:
 
     def sms_from(self, from_: str, body: str, to: str) -> tuple[int, str]:
         """A text arriving at the app's Messaging URL (``/sms/incoming``)."""
+        keyword = body.strip().strip("'\".!?").upper()
+        if keyword in OPT_OUT:
+            self.opted_out.add(from_)
+        elif keyword in OPT_IN:
+            self.opted_out.discard(from_)
         sid = new_sid("SM")
         params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
                   "From": from_, "To": to, "Body": body, "NumMedia": "0",
@@ -226,6 +237,9 @@ class FakeTwilio:
             return self._reply(http, 400, {"code": 21211, "message": f"The 'To' number {to} is not a valid phone "
                                                                      "number.", "status": 400})
         if parts.path.endswith("Messages.json"):
+            if to in self.opted_out:
+                return self._reply(http, 400, {"code": 21610, "message": "Attempt to send to unsubscribed "
+                                                                         "recipient", "status": 400})
             body = form.get("Body", "")
             if not body or len(body) > 1600:
                 return self._reply(http, 400, {"code": 21617, "message": "The concatenated message body exceeds "

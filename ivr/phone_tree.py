@@ -17,9 +17,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
 from core import hours, phones
+from core.db import parse_id
 from dispatch import directory
 from dispatch.calls import intake, live, spool
+from dispatch.calls import log as call_log
 from dispatch.escalation import page_text
+from dispatch.followup import actions, lifecycle
 from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
@@ -93,6 +96,20 @@ def _forget_box() -> None:
             pass
 
     after_response(forget)
+
+
+def _note(what: str) -> None:
+    """Note, best effort and after the response, what the call did (``desk``, ``status``), for its
+    entry in the call log (``call_status``)."""
+    runtime, key = _runtime(), f"call:{_call_sid()}:{what}"
+
+    def note():
+        try:
+            runtime.redis.set(key, "1", ex=CALL_HINT_TTL_SECONDS)
+        except (redis.RedisError, OSError):
+            log.warning("Redis unavailable: the call log may miss what call %s did", key)
+
+    after_response(note)
 
 
 def _reopening_phrase(runtime: Runtime, language: str | None = None) -> str | None:
@@ -346,6 +363,7 @@ def desk_result():
     response = VoiceResponse()
     if _desk_took_it():
         _forget_box()
+        _note("desk")
         return hang_up(response=response)
     _speak(response, "desk_unavailable")
     return twiml(_voicemail(response, box))
@@ -523,7 +541,9 @@ def _goodbye(response: VoiceResponse, ticket, box: str, opening_key: str) -> Voi
         _speak(response, "message_saved_no_number")
     else:
         _speak(response, opening_key, spoken=speech.spoken_ticket(ticket.id))
-    if intake.BOXES[box].pages:
+    # Paged: an emergency box, or a ticket the client's contract has paged (its page is in the outbox).
+    paged = intake.BOXES[box].pages if ticket is None else ticket.paged_at is not None
+    if paged:
         _speak(response, "emergency_paged", minutes=runtime.config.emergency_callback_minutes,
                extension=_extension())
     elif box == "after_hours" and (reopening := _reopening_phrase(runtime)):
@@ -607,16 +627,36 @@ def transcription():
 @bp.post("/status")
 @retried_by_twilio
 def call_status():
-    """Call status callback: a caller who reached a box and hung up before the tone is a missed call."""
+    """Call status callback: a caller who reached a box and hung up before the tone is a missed call;
+    every inbound call that is over goes into the call log."""
     if request.form.get("CallStatus") in CALL_ENDED and request.form.get("Direction", "inbound") == "inbound":
-        try:
-            box = _runtime().redis.get(f"call:{_call_sid()}:box")
-        except (redis.RedisError, OSError):
-            box = None
+        box, desk, status, oncall = _call_hints()
         if box is not None:
             _store(_report(box.decode() if box.decode() in intake.BOXES else "support"))
             _forget_box()
+        try:
+            if not request.form.get("CallSid"):
+                return empty()
+            seconds = _seconds(request.form.get("CallDuration"))
+            call_log.record(_runtime(), call_log.CallEnd(
+                sid=_call_sid(), caller_raw=request.form.get("From"), seconds=seconds, desk=desk is not None,
+                oncall=oncall is not None, status=status is not None))
+        except SQLAlchemyError as exc:  # the ticket, if any, is in the spool; the log entry is lost
+            log.error("database unavailable: call %s is not in the call log (%s)", _call_sid(), type(exc).__name__)
     return empty()
+
+
+def _call_hints() -> tuple:
+    """What the call left in Redis (its box, whether the desk or the on-call technician took it, whether
+    it heard a ticket's status), in one round trip; all None with Redis away."""
+    sid = _call_sid()
+    try:
+        with _runtime().redis.pipeline(transaction=False) as pipe:
+            for what in ("box", "desk", "status", "oncall"):
+                pipe.get(f"call:{sid}:{what}")
+            return tuple(pipe.execute())
+    except (redis.RedisError, OSError):
+        return None, None, None, None
 
 
 def _ask_ticket_number(response: VoiceResponse) -> VoiceResponse:
@@ -645,6 +685,7 @@ def ticket_status():
         except SQLAlchemyError:
             log.error("database unavailable for a ticket status lookup")
     language = _lang()
+    _note("status")
     if ticket is None:
         _speak(response, "status_not_found")
     else:
@@ -652,6 +693,10 @@ def ticket_status():
                status=say(f"status_words_{ticket.status}", language) if ticket.status in STATUSES else ticket.status,
                priority=say(f"priority_words_{ticket.priority}", language)
                if ticket.priority in ("P1", "P2", "P3", "P4") else "")
+        if lifecycle.reopenable(runtime, ticket, runtime.now()):
+            offer = response.gather(input="dtmf", num_digits=1, timeout=4, method="POST",
+                                    action=_url("voice.ticket_reopen", ticket=ticket.id))
+            _speak(offer, "status_reopen_offer")
     gather = response.gather(input="dtmf", timeout=MENU_TIMEOUT_SECONDS, finish_on_key="#", method="POST",
                              action=_url("voice.ticket_status"))
     _speak(gather, "status_again")
@@ -679,6 +724,25 @@ def after_verified(response: VoiceResponse, language: str) -> VoiceResponse:
     _speak(gather, "verify_next_closed", language, extension=_extension())
     response.redirect(_url("voice.voicemail", language, box="after_hours"), method="POST")
     return response
+
+
+@bp.post("/ticket-reopen")
+def ticket_reopen():
+    """1 after hearing a resolved ticket's status: reopen it (any other key: another ticket's number)."""
+    runtime = _runtime()
+    ticket_id = parse_id(request.args.get("ticket"))
+    caller = phones.caller_id(request.form.get("From"), runtime.config.region)
+    response = VoiceResponse()
+    if request.form.get("Digits") != "1" or ticket_id is None:
+        return twiml(_ask_ticket_number(response))
+    with runtime.store.reading() as session:
+        allowed = queries.find_for_caller(session, ticket_id, caller) is not None
+    reopened = allowed and actions.reopen_for_caller(runtime, ticket_id, "caller", "phone") == "reopened"
+    if reopened:
+        _speak(response, "status_reopened", spoken=speech.spoken_ticket(ticket_id))
+    else:
+        _speak(response, "status_not_reopened")
+    return twiml(main_menu(response))
 
 
 @bp.post("/fallback")

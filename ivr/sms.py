@@ -1,7 +1,9 @@
-"""Technicians' SMS replies and the delivery status of every SMS we send.
+"""Texts to the support number (technicians' commands, callers' replies) and the delivery status
+of every SMS we send.
 
 Twilio's own keywords (STOP, START, HELP-like words it answers itself) are Twilio's
-business: they get no answer from us.
+business: they get no answer from us, though a caller's STOP or START is honoured
+(``followup.outgoing.opt``) before anything more is sent to them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from core import phones
 from core.db import parse_id
 from dispatch.escalation import sms_commands
+from dispatch.followup import outgoing, replies
 from dispatch.notification import delivery
 from dispatch.notification.twilio import statuses
 from ivr.context import runtime as _runtime
@@ -38,14 +41,19 @@ def _page_id() -> int | None:
 
 @bp.post("/incoming")
 def incoming():
-    """A text to the support number. Only staff mobiles get an answer; anyone else learns nothing."""
+    """A text to the support number: a staff mobile's command, or a caller's reply about their own
+    tickets (``followup.replies``); anyone else learns nothing."""
     runtime = _runtime()
     sender = phones.normalise(request.form.get("From"), runtime.config.region)
     staff = runtime.config.staff_with_mobile(sender)
-    if staff is None:
-        log.info("SMS from a number that is not a staff mobile: ignored")
-        return _reply(None)
     body = (request.form.get("Body") or "")[:500]
+    if staff is None:
+        opted = statuses.opts_out(body)
+        if sender is not None and opted is not None:
+            outgoing.opt(runtime, sender, stop=opted)
+        elif not statuses.is_carrier_keyword(body):
+            return _reply(replies.handle(runtime, sender, body))
+        return _reply(None)
     if statuses.is_carrier_keyword(body):
         return _reply(None)
     sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "")[:64]

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dispatch import runtime as runtime_module
-from dispatch.directory.models import Contact
+from dispatch.calls.models import CallLog
+from dispatch.directory.models import Client, Contact
+from dispatch.followup import callbacks
 from dispatch.handoff import recordings
 from dispatch.oncall import OnCall
 from dispatch.tickets.models import Ticket
@@ -28,8 +30,37 @@ def ticket_dict(ticket: Ticket, prefix: str) -> dict:
         "verified": ({"method": ticket.verified_method, "at": ticket.verified_at.isoformat()}
                      if ticket.verified_method else None),
         "language": ticket.language,
+        "owner": ticket.owner,
+        "response_due": _iso(ticket.response_due),
+        "resolution_due": _iso(ticket.resolution_due),
+        "responded_at": _iso(ticket.responded_at),
+        "resolved_at": _iso(ticket.resolved_at),
+        "closed_at": _iso(ticket.closed_at),
+        "rating": ticket.rating,
         "timeline": [{"at": e.at.isoformat(), "event": e.event, **(e.detail or {})} for e in ticket.timeline],
     }
+
+
+def _iso(at) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def callback_dict(ticket: Ticket, prefix: str, now) -> dict:
+    """A ticket on the call-back list, with how long is left until its response is due (seconds;
+    negative once overdue; null without a target)."""
+    left = callbacks.left(ticket, now)
+    return {**ticket_dict(ticket, prefix), "left_seconds": int(left.total_seconds()) if left is not None else None}
+
+
+def call_dict(call: CallLog, prefix: str) -> dict:
+    return {"sid": call.sid, "caller": call.caller, "client": call.client.name if call.client else None,
+            "started_at": call.started_at.isoformat(), "seconds": call.seconds, "language": call.language,
+            "outcome": call.outcome, "ticket": format_number(prefix, call.ticket_id) if call.ticket_id else None}
+
+
+def client_dict(client: Client) -> dict:
+    return {"id": client.id, "name": client.name, "after_hours": client.after_hours, "require_pin": client.require_pin,
+            "language": client.language}
 
 
 def contact_dict(contact: Contact, proof: Verification | None = None) -> dict:

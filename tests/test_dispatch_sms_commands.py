@@ -101,12 +101,12 @@ def test_a_ticket_resolved_before_its_first_page_left_pages_nobody(paging):
     assert reply == "CS-000001 is resolved. Thank you."
     settle(paging)  # the page job runs now
     advance(paging, minutes=90)  # and no later step does
-    assert paging.fake.messages == []
+    assert [m["to"] for m in paging.fake.messages] == [CLIENT_PHONE]  # only the caller, told it is resolved
     ticket = paging.ticket("CS-000001")
     assert ticket["status"] == "resolved"
     assert events(ticket, "page_sent") == []
     with paging.runtime.store.reading() as session:
-        assert session.scalars(select(Page.id)).all() == []
+        assert session.scalars(select(Page.kind)).all() == ["caller_resolved"]
 
 
 def test_esc_pages_the_next_step_now(paging):
@@ -345,7 +345,7 @@ def test_unreadable_replies_get_help_a_few_times_an_hour_and_carrier_keywords_no
     people = on_call(paging)
     answers = [text(paging, people["primary"], "on my way") for _ in range(5)]
     assert [len(a) for a in answers] == [1, 1, 1, 0, 0]
-    assert answers[0][0].startswith("ACK/4: take it, paging stops.")
+    assert answers[0][0].startswith("ACK/4: take it. RES/6: fixed.")
     text(paging, people["primary"], "WHO")  # understood: the next slip is answered again
     assert len(text(paging, people["primary"], "on my way")) == 1
     assert text(paging, people["secondary"], "STOP") == []

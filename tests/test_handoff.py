@@ -282,7 +282,7 @@ def test_webhooks_are_signed_and_a_receiver_down_for_a_while_gets_every_event_wi
         assert set(created) >= {"id", "event", "at", "ticket"}
         assert created["ticket"]["number"] == "CS-000001" and created["ticket"]["transcript"] == "Nobody can log in."
         assert created["ticket"]["recording_url"].startswith("https://support.example.com/recordings/CS-000001?")
-        assert updated["change"] == {"name": "acknowledged", "by": "alice", "via": "sms"}
+        assert updated["change"] == {"name": "acknowledged", "by": "alice", "via": "sms", "owner": "alice"}
         assert updated["ticket"]["status"] == "acknowledged"
 
         [slack_new, slack_ack] = [json.loads(r["body"]) for r in receiver.at("/slack")]

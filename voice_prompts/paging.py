@@ -44,8 +44,8 @@ PROMPTS = {
     "sms_reply_who": "On call: {primary} (primary), {secondary} (secondary), managers {managers}. Until {until}.",
     "sms_reply_person": "{name} {mobile}",
     "sms_reply_nobody": "nobody",
-    "sms_reply_help": ("ACK/4: take it, paging stops. RES/6: resolved. ESC: page the next person now. "
-                       "CALL: we ring you, then the caller. WHO: who is on call. Not the latest? ACK 123"),
+    "sms_reply_help": ("ACK/4: take it. RES/6: fixed. ESC: next person now. CALL: we ring you, then the caller. "
+                       "WAIT: on the caller. P1-P4: priority. WHO: on call. Another: ACK 123"),
     "sms_reply_no_page": "You have no open page. Add a ticket number, e.g. ACK 123.",
     "sms_reply_no_ticket": "There is no ticket {given}.",
     # -- the voice page (an outbound call to the technician) ----------------------------

@@ -1,5 +1,6 @@
 """Tickets made from calls: created by whichever Twilio callback arrives first, completed
-by the others, and handed to the dispatcher once when they are P1.
+by the others, and handed to the dispatcher once when they page (a P1, or the after-hours
+voicemail of a client whose contract says ``after_hours = "page"``, a P2).
 
 Twilio sends a ``<Record>`` action, a recording status callback and a transcription
 callback in any order, sometimes twice. All three call :func:`record_call`, keyed on
@@ -18,8 +19,10 @@ from core import phones
 from core.db import get_locked, insert_now, lock_key
 from dispatch import directory, jobs
 from dispatch.escalation.steps import page_ticket, send_transcript
+from dispatch.followup import outgoing, texts
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
+from dispatch.sla import targets
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.timeline import add_event, store_new
@@ -47,6 +50,21 @@ BOXES = {
     "fallback": Box("fallback", "voicemail", "P1"),
 }
 MISSED_PRIORITY = {"P1": "P1", "P3": "P4"}
+PAGED_AFTER_HOURS = "P2"  # an after-hours voicemail of a client whose contract says after_hours = "page"
+
+
+def priority_for(box: Box, client) -> str:
+    """The priority of a message left in ``box`` by a caller of ``client`` (None: unknown)."""
+    if box.name == "after_hours" and client is not None and client.after_hours == "page":
+        return PAGED_AFTER_HOURS
+    return box.priority
+
+
+def pages(box: Box, ticket: Ticket) -> bool:
+    """Whether the ticket is handed to the on-call escalation: every P1 box, even without a message;
+    an after-hours message of a client whose contract says so."""
+    return box.pages or (ticket.kind == box.kind and ticket.priority == PAGED_AFTER_HOURS
+                         and priority_for(box, ticket.client) == PAGED_AFTER_HOURS)
 
 
 @dataclass
@@ -85,13 +103,13 @@ def record_call(runtime: Runtime, report: CallReport, hand_over: Callable[[Calla
     for attempt in range(3):
         try:
             with runtime.store.transaction() as session:
-                ticket, created, handovers = _apply(session, runtime, report)
+                ticket, created, owed = _apply(session, runtime, report)
             break
         except IntegrityError:
             if attempt == 2:
                 raise
-    for job in handovers:
-        step = partial(job, runtime)
+    if owed:
+        step = partial(_hand_over_all, owed, runtime)
         if hand_over is None:
             step()
         else:
@@ -118,9 +136,15 @@ def ticket_holding(runtime: Runtime, report: CallReport) -> Ticket | None:
     return ticket
 
 
+def _hand_over_all(owed: list[Callable], runtime: Runtime) -> None:
+    for hand_over in owed:
+        hand_over(runtime)
+
+
 def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool, list[Callable]]:
-    """(the ticket, whether it was created, the hand-overs to RQ of the jobs this made: its page; the
-    transcript to those already paged, when it came after the page)."""
+    """(the ticket, whether it was created, the hand-overs to RQ of what this queued: its page; the
+    transcript to those already paged, when it came after the page; the text of its number to the
+    caller)."""
     config, now = runtime.config, runtime.now()
     box = BOXES.get(report.box, BOXES["support"])
     source_key = f"call:{report.call_sid}"
@@ -132,9 +156,12 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
         ticket = _new_ticket(session, config, report, box, source_key, now)
     else:
         ticket = get_locked(session, Ticket, known)
+    kind, priority = ticket.kind, ticket.priority
     events = _complete(ticket, box, report, config.voicemail_min_seconds)
     for event, detail in events:
         add_event(ticket, event, now, **detail)
+    if created or ticket.priority != priority:
+        targets.refresh(config, ticket)  # its service targets, from its creation
     late_words = any(event == "transcript" for event, _ in events) and _page_texted(session, ticket)
     paged = _to_page(ticket, box)
     if paged:
@@ -144,12 +171,14 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
         insert_now(session, ticket)
         store_new(session, ticket)
         changes.publish(session, ticket, "created", now)
-    handovers = []
-    if paged:
-        handovers.append(jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True, claim=True))
+    owed = [jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True, claim=True)] if paged else []
     if late_words and ticket.status != "resolved":
-        handovers.append(jobs.enqueue_after_commit(session, send_transcript, ticket.id, now=now))
-    return ticket, created, handovers
+        owed.append(jobs.enqueue_after_commit(session, send_transcript, ticket.id, now=now))
+    if kind == "missed_call" and ticket.kind != kind and config.followup.confirm_by_sms:
+        body = texts.to_caller(ticket, "followup_confirm", company=config.company_name,
+                               number=texts.number(config, ticket))
+        owed += [h for h in [outgoing.to_caller(session, ticket, "caller_confirm", "confirm", body, now)] if h]
+    return ticket, created, owed
 
 
 def _page_texted(session, ticket: Ticket) -> bool:
@@ -161,9 +190,10 @@ def _page_texted(session, ticket: Ticket) -> bool:
 
 
 def _to_page(ticket: Ticket, box: Box) -> bool:
-    """Whether the ticket is still to be handed to the dispatcher: a P1 not paged yet, that nobody
-    has taken (an emergency call taken live is acknowledged from the start)."""
-    return box.pages and ticket.paged_at is None and ticket.status == "new"
+    """Whether the ticket is still to be handed to the dispatcher: a P1 box (or a paged contract's
+    after-hours message) not paged yet, that nobody has taken (an emergency call taken live is
+    acknowledged from the start)."""
+    return pages(box, ticket) and ticket.paged_at is None and ticket.status == "new"
 
 
 def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:
@@ -211,7 +241,7 @@ def _complete(ticket: Ticket, box: Box, report: CallReport, min_seconds: int) ->
     has_message = ticket.recording_sid is not None and (ticket.recording_seconds or 0) >= min_seconds
     if has_message and ticket.kind == "missed_call":
         ticket.kind = box.kind
-        ticket.priority = box.priority
+        ticket.priority = priority_for(box, ticket.client)
     if report.transcript_status == "completed" and report.transcript and ticket.transcript != report.transcript:
         ticket.transcript = report.transcript[:20000]
         events.append(("transcript", {"words": len(ticket.transcript.split())}))

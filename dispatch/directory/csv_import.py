@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from core import phones
-from dispatch.directory.models import Client, Contact, ContactPhone
+from dispatch.directory.models import AFTER_HOURS, LANGUAGES, Client, Contact, ContactPhone
 
 
 @dataclass
@@ -19,14 +19,18 @@ class ImportReport:
 
 
 REQUIRED_COLUMNS = ("client", "name", "phone", "email")
+CONTRACT_COLUMNS = ("after_hours", "require_pin", "language")  # optional: the client's contract
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
 def import_csv(session, stream, region: str) -> ImportReport:
-    """Upsert clients and contacts from CSV columns ``client,name,phone,email``.
+    """Upsert clients and contacts from CSV columns ``client,name,phone,email``, and optionally the
+    client's contract: ``after_hours`` (next_day | page), ``require_pin`` (true | false), ``language``.
 
     A contact is identified by client and name; its phones (``;``-separated) and email
-    are replaced by the row's. A row with a missing name or client, or any number that
-    is not a valid phone number, is rejected whole with its reason.
+    are replaced by the row's. A contract cell left empty leaves the client's term as it is.
+    A row with a missing name or client, any number that is not a valid phone number, or
+    a contract term that is not one of its values, is rejected whole with its reason.
     """
     report = ImportReport()
     reader = csv.DictReader(stream)
@@ -59,18 +63,25 @@ def import_csv(session, stream, region: str) -> ImportReport:
         if bad is not None:
             report.rejected.append((line, f"bad phone number {bad!r}"))
             continue
+        contract, problem = _contract(row)
+        if problem is not None:
+            report.rejected.append((line, problem))
+            continue
         client = session.scalar(select(Client).where(Client.name == client_name))
         if client is None:
             client = Client(name=client_name)
             session.add(client)
             session.flush()
+        terms_changed = any(getattr(client, term) != value for term, value in contract.items())
+        for term, value in contract.items():
+            setattr(client, term, value)
         contact = session.scalar(select(Contact).where(Contact.client_id == client.id, Contact.name == name))
         if contact is None:
             contact = Contact(client=client, client_id=client.id, name=name, email=email,
                               phones=[ContactPhone(e164=n) for n in numbers])
             session.add(contact)
             report.added += 1
-        elif contact.email == email and [p.e164 for p in contact.phones] == numbers:
+        elif contact.email == email and [p.e164 for p in contact.phones] == numbers and not terms_changed:
             report.unchanged += 1
         else:
             contact.email = email
@@ -79,3 +90,21 @@ def import_csv(session, stream, region: str) -> ImportReport:
             report.updated += 1
         session.flush()
     return report
+
+
+def _contract(row: dict) -> tuple[dict, str | None]:
+    """The contract terms a row gives (its non-empty contract cells), or the reason it is rejected."""
+    terms = {}
+    for name in CONTRACT_COLUMNS:
+        value = (row.get(name) or "").strip()
+        if value:
+            terms[name] = value.lower() if name != "language" else value
+    if "after_hours" in terms and terms["after_hours"] not in AFTER_HOURS:
+        return {}, f"after_hours must be {' or '.join(AFTER_HOURS)}, not {terms['after_hours']!r}"
+    if "require_pin" in terms:
+        if terms["require_pin"] not in TRUE + FALSE:
+            return {}, f"require_pin must be true or false, not {terms['require_pin']!r}"
+        terms["require_pin"] = terms["require_pin"] in TRUE
+    if "language" in terms and terms["language"] not in LANGUAGES:
+        return {}, f"language must be one of {', '.join(LANGUAGES)}, not {terms['language']!r}"
+    return terms, None

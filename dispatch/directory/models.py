@@ -1,16 +1,24 @@
 """Tables of the directory: the MSP's clients and their contacts, with the phones on file."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
 
+AFTER_HOURS = ("next_day", "page")  # a client's after-hours voicemail: waits for the morning, or pages
+LANGUAGES = ("en", "es")
+
 
 class Client(Base):
+    """A client of the MSP, with its contract: ``after_hours`` (``page``: its after-hours voicemail
+    is a P2 that pages the on-call), ``require_pin`` and ``language``."""
+
     __tablename__ = "clients"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    after_hours: Mapped[str] = mapped_column(String(10), default="next_day", server_default="next_day")
+    require_pin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The contract's language: its contacts hear the phone line in it from the greeting on.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 

@@ -12,6 +12,7 @@ from core.db import get_locked
 from dispatch import jobs
 from dispatch.escalation import page_text, policy, steps
 from dispatch.escalation.models import Escalation
+from dispatch.followup import lifecycle
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
@@ -23,10 +24,10 @@ log = logging.getLogger(__name__)
 
 
 def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via: str) -> tuple[str, str | None]:
-    """Acknowledge or resolve a ticket for ``staff_id``; stops its escalation.
+    """Acknowledge or resolve a ticket for ``staff_id`` (``followup.lifecycle``); stops its escalation.
 
     Returns (outcome, name): ``done``; ``taken`` with who acknowledged it first;
-    ``resolved`` when it already was; ``missing`` when there is no such ticket.
+    ``resolved`` when it already was (or is closed); ``missing`` when there is no such ticket.
     The notice to the others goes through the outbox, so Redis being away delays it, never loses it.
     """
     now = runtime.now()
@@ -34,12 +35,12 @@ def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via
         ticket = get_locked(session, Ticket, ticket_id)  # two ACKs at once: the second one is "taken"
         if ticket is None:
             return "missing", None
-        if ticket.status == "resolved":
+        if ticket.status in ("resolved", "closed"):
             return "resolved", None
         if status == "acknowledged" and ticket.status == "acknowledged":
             return "taken", acknowledged_by(session, runtime.config, ticket_id)
-        ticket.status = status
-        changes.record(session, ticket, status, now, by=staff_id, via=via)
+        change = lifecycle.acknowledge if status == "acknowledged" else lifecycle.resolve
+        owed = change(session, runtime, ticket, now, staff_id, via)
         escalation = session.get(Escalation, ticket_id)
         if escalation is not None and escalation.finished_at is None:
             escalation.finished_at, escalation.outcome = now, status
@@ -50,6 +51,8 @@ def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via
         notice = jobs.enqueue_after_commit(session, notify_others, ticket_id, status, staff_id, *generation,
                                            now=now, claim=True)
     notice(runtime)
+    for hand_over in owed:
+        hand_over(runtime)
     return "done", None
 
 
@@ -130,7 +133,7 @@ def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request
     now = runtime.now()
     with runtime.store.transaction() as session:
         ticket = get_locked(session, Ticket, ticket_id)  # not interleaved with an ACK or a running step
-        if ticket.status == "resolved":
+        if ticket.status in ("resolved", "closed"):
             return "resolved"
         state = session.get(Escalation, ticket_id)
         if state is None:
@@ -142,6 +145,8 @@ def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request
                 return "done"
             if state.finished_at is not None:
                 policy.reopen(runtime.config, state, now)
+        if ticket.status == "waiting":  # any status change ends a wait on the caller
+            lifecycle.end_wait(session, runtime, ticket, now, "escalated")
         if ticket.status == "acknowledged":
             ticket.status = "new"
             changes.record(session, ticket, "reopened", now, by=staff_id, via="sms")

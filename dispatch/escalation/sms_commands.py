@@ -1,12 +1,12 @@
-"""Technicians' SMS replies: ACK, RES, ESC, CALL, WHO, HELP, with or without a ticket number;
+"""Technicians' SMS replies: ACK, RES, ESC, CALL, P1-P4, WAIT, WHO, HELP, with or without a ticket number;
 4 and 6 as on the voice page (acknowledge, resolve).
 
 ``handle`` does only quick database work and returns the reply to put in the TwiML;
 sending to other people (who took it, the next step, the CALL bridge) is queued, through the
 outbox: with Redis away it waits for Redis, and is never lost after the reply promised it.
 The carrier's own keywords (STOP, START, ...) never reach here: its adapter answers them.
-A state-changing reply (ACK, RES, ESC, CALL) acts once per MessageSid: Twilio delivering
-the same message again gets the first delivery's answer and changes nothing.
+A state-changing reply (ACK, RES, ESC, CALL, P1-P4, WAIT) acts once per MessageSid: Twilio
+delivering the same message again gets the first delivery's answer and changes nothing.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from core.config import Staff
 from dispatch import jobs, oncall
 from dispatch.escalation import page_text, responses, steps
 from dispatch.escalation.models import Escalation, SmsReply
+from dispatch.followup import actions, lifecycle, texts
 from dispatch.notification import delivery, gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
@@ -34,8 +35,11 @@ from dispatch.tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("ACK", "RES", "ESC", "CALL", "WHO", "HELP")
+PRIORITY_COMMANDS = ("P1", "P2", "P3", "P4")
+COMMANDS = ("ACK", "RES", "ESC", "CALL", "WAIT", *PRIORITY_COMMANDS, "WHO", "HELP")
 KEYS = {"4": "ACK", "6": "RES"}  # the voice page's keys, typed
+# Pages that name a ticket a technician may act on without giving its number.
+PAGE_KINDS = ("page", "final", "sla_warning", "sla_breach", "reopen_notice", "reply_notice")
 HELP_REPLIES_PER_HOUR = 3
 QUOTES = "'\"\u2018\u2019\u201c\u201d"  # straight and curly: phones type the curly ones
 
@@ -49,7 +53,7 @@ class Command:
 def parse(body: str, prefix: str) -> Command | None:
     """A ``Command``, or None for anything else."""
     text = (body or "").strip().strip(QUOTES).rstrip(".!?").strip().strip(QUOTES)
-    match = re.fullmatch(r"([A-Za-z]+)[\s,:;#-]*(.*)", text, re.DOTALL)
+    match = re.fullmatch(r"([Pp][1-4](?![0-9])|[A-Za-z]+)[\s,:;#-]*(.*)", text, re.DOTALL)
     key = re.fullmatch(r"([46])(?:[\s,:;#-]+(.*))?", text, re.DOTALL)
     if key:
         word, rest = KEYS[key.group(1)], (key.group(2) or "").strip()
@@ -106,8 +110,10 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
         with runtime.store.transaction() as session:
             return _repeated(session.get(SmsReply, message_sid))
     try:
-        answer = {"ACK": _ack, "RES": _resolve, "ESC": _escalate, "CALL": _call}[command.word](
-            runtime, staff, ticket, message_sid)
+        act = _set_priority if command.word in PRIORITY_COMMANDS else {
+            "ACK": _ack, "RES": _resolve, "ESC": _escalate, "CALL": _call, "WAIT": _wait}[command.word]
+        answer = act(runtime, staff, ticket, message_sid, **(
+            {"priority": command.word} if command.word in PRIORITY_COMMANDS else {}))
     except Exception:
         _forget_reply(runtime, message_sid)  # it did not act: a redelivery may try again
         raise
@@ -186,7 +192,9 @@ def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> s
                            to=staff.mobile, created_at=runtime.now())
                 session.add(row)
                 session.flush()
-                add_event(session.get(Ticket, ticket.id), "callback_requested", runtime.now(), by=staff.id)
+                current = session.get(Ticket, ticket.id)
+                add_event(current, "callback_requested", runtime.now(), by=staff.id)
+                lifecycle.responded(runtime, current, runtime.now())  # a call to the caller is a response
                 ring = jobs.enqueue_after_commit(session, delivery.send_page, row.id, now=runtime.now(), new=True,
                                                  claim=True)
     except IntegrityError:
@@ -194,6 +202,45 @@ def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> s
     if ring is not None:
         ring(runtime)
     return _say("sms_reply_call", number=number)
+
+
+def _set_priority(runtime: Runtime, staff: Staff, ticket: Ticket, _sid, priority: str) -> str:
+    """P1-P4: the ticket's new priority; its service targets follow, recomputed from its creation."""
+    config = runtime.config
+    number = format_number(config.ticket_prefix, ticket.id)
+    try:
+        changed = actions.act(runtime, ticket.id, lifecycle.set_priority, priority, staff.id, "sms")
+    except actions.Refused:
+        return _say("sms_reply_closed", number=number)
+    target = config.sla.get(priority)
+    due = ""
+    now = runtime.now()
+    if changed.response_due is not None:
+        due = voice_prompts.say("sms_reply_priority_due", response=texts.local_time(config, changed.response_due, now),
+                                resolution=texts.local_time(config, changed.resolution_due, now)
+                                if changed.resolution_due else "-")
+    elif changed.resolution_due is not None:
+        due = voice_prompts.say("sms_reply_priority_resolution_due",
+                                resolution=texts.local_time(config, changed.resolution_due, now))
+    return _say("sms_reply_priority", number=number, priority=priority, name=target.name if target else priority,
+                due=due)
+
+
+def _wait(runtime: Runtime, staff: Staff, ticket: Ticket, _sid) -> str:
+    """WAIT: the ticket waits on its caller, who is reminded, then it is resolved for no contact."""
+    config = runtime.config
+    number = format_number(config.ticket_prefix, ticket.id)
+    try:
+        actions.act(runtime, ticket.id, lifecycle.wait, staff.id, "sms")
+    except actions.Refused:
+        with runtime.store.reading() as session:
+            status = session.get(Ticket, ticket.id).status
+        return _say({"waiting": "sms_reply_already_waiting", "closed": "sms_reply_closed"}.get(
+            status, "sms_reply_already_resolved"), number=number)
+    if ticket.caller == phones.ANONYMOUS:
+        return _say("sms_reply_wait_anonymous", number=number)
+    return _say("sms_reply_wait", number=number, reminders=config.followup.waiting_reminders,
+                every=texts.length(config.followup.reminder_every))
 
 
 def _who(runtime: Runtime) -> str:
@@ -219,7 +266,7 @@ def _newest_open_page(runtime: Runtime, staff_id: str, unacknowledged_first: boo
         order.insert(0, case((Ticket.status == "new", 0), else_=1))
     with runtime.store.reading() as session:
         return session.scalar(select(Page.ticket_id).join(Ticket, Ticket.id == Page.ticket_id).where(
-            Page.staff_id == staff_id, Page.kind.in_(("page", "final")), Ticket.status != "resolved")
+            Page.staff_id == staff_id, Page.kind.in_(PAGE_KINDS), Ticket.status.not_in(("resolved", "closed")))
             .order_by(*order).limit(1))
 
 

@@ -51,11 +51,15 @@ _warned_no_base = False
 # What to do when a page of a kind reached nobody: the composition root hands in the
 # escalation's rule for policy pages (``when_unreached``), so that this package need not know it.
 _unreached: dict[str, Callable[[Runtime, Page, str], None]] = {}
+_unreached_whatever_status: set[str] = set()
 
 
-def when_unreached(kind: str, handler: Callable[[Runtime, Page, str], None]) -> None:
-    """Have ``handler(runtime, page, reason)`` run when a page of ``kind`` reached nobody."""
+def when_unreached(kind: str, handler: Callable[[Runtime, Page, str], None], only_while_new: bool = True) -> None:
+    """Have ``handler(runtime, page, reason)`` run when a page of ``kind`` reached nobody (by default only
+    while its ticket is still ``new``: a policy step's page matters no more once someone took the ticket)."""
     _unreached[kind] = handler
+    if not only_while_new:
+        _unreached_whatever_status.add(kind)
 
 
 def _reached_nobody(runtime: Runtime, page: Page, reason: str) -> None:
@@ -151,8 +155,8 @@ def record_sent(runtime: Runtime, page_id: int, sent: Sent, adopted: bool = Fals
         page.state, page.sent_at, page.error = "sent", now, None
         if sent.state.rank > page.delivery_rank:
             page.delivery, page.delivery_rank = sent.state.value, sent.state.rank
-        add_event(ticket, EVENTS[page.kind], now, staff=page.staff_id, channel=page.channel, sid=page.sid,
-                  **({"adopted": True} if adopted else {}),
+        add_event(ticket, EVENTS.get(page.kind, f"{page.kind}_sent"), now, staff=page.staff_id, channel=page.channel,
+                  sid=page.sid, **({"adopted": True} if adopted else {}),
                   **({"to": page.staff_id} if page.kind == "security_notice" else {}))
         what = (format_number(runtime.config.ticket_prefix, ticket.id), page.kind.replace("_", " "),
                 step_label(runtime.config, page.position if page.kind == "page" else None), page.staff_id,
@@ -224,7 +228,8 @@ def update_status(runtime: Runtime, page_id: int, sid: str | None, report: Deliv
         add_event(ticket, "delivery", now, staff=page.staff_id, channel=page.channel, status=report.detail,
                   state=report.state.value, **({"error_code": report.error_code} if report.error_code else {}),
                   **({"answered_by": report.answered_by} if report.answered_by else {}))
-        unreached = ticket.status == "new" and (report.state.reached_nobody or machine)
+        unreached = (report.state.reached_nobody or machine) and (
+            ticket.status == "new" or page.kind in _unreached_whatever_status)
     if unreached:
         _reached_nobody(runtime, page, f"answered by {report.answered_by}" if machine else report.detail)
 

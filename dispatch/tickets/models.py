@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, UTCDateTime, utcnow
 from dispatch.directory.models import Client, Contact
 
-STATUSES = ("new", "acknowledged", "resolved")
+STATUSES = ("new", "acknowledged", "waiting", "resolved", "closed")
+OPEN_STATUSES = ("new", "acknowledged", "waiting")
+PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 class Ticket(Base):
@@ -25,7 +27,7 @@ class Ticket(Base):
     kind: Mapped[str] = mapped_column(String(30))
     box: Mapped[str | None] = mapped_column(String(20))
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
-    caller: Mapped[str] = mapped_column(String(20))
+    caller: Mapped[str] = mapped_column(String(20), index=True)
     caller_raw: Mapped[str | None] = mapped_column(String(64))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
@@ -39,6 +41,22 @@ class Ticket(Base):
     paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The language the caller chose or their client's contract set: what they hear and read.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Its lifecycle (dispatch.followup): who has it, when its targets fall due (dispatch.sla), when they
+    # were met, and the caller's rating.
+    owner: Mapped[str | None] = mapped_column(String(40))
+    response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    # Times the resolution clock stood still: [[start, end or null], ...] (ISO 8601), see dispatch.sla.targets.
+    pauses: Mapped[list | None] = mapped_column(JSON)
+    sla_alerts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # dispatch.sla.targets.BITS
+    sla_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the next warning or breach
+    # The next follow-up step: a reminder or the no-contact resolution while waiting, the close once resolved.
+    followup_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     client: Mapped[Client | None] = relationship(lazy="joined")
     contact: Mapped[Contact | None] = relationship(lazy="joined")
     # Loaded when read (the API, the CLI, a failed transcription's check), not with every ticket:

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from ivr.api import contacts, handoff, health, oncall, tickets
+    from ivr.api import calls, clients, contacts, handoff, health, oncall, tickets
 
-    for module in (tickets, handoff, contacts, oncall, health):
+    for module in (tickets, handoff, calls, clients, contacts, oncall, health):
         app.register_blueprint(module.bp)

@@ -1,15 +1,21 @@
-"""``/api/tickets``: tickets as the client portal and scripts see them."""
+"""``/api/tickets`` and ``/api/callbacks``: tickets as the client portal and scripts see them and
+change them."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dispatch.tickets.models import STATUSES, Ticket
+from dispatch.followup import actions, callbacks
+from dispatch.tickets.models import PRIORITIES, STATUSES, Ticket
 from dispatch.tickets.numbers import parse_number
 from ivr.api.auth import answer_database_errors, require_api_token
 from ivr.context import runtime as _runtime
-from ivr.views import ticket_dict
+from ivr.views import callback_dict, ticket_dict
+
+PATCH_FIELDS = ("priority", "status", "owner", "note")
+PATCH_STATUSES = ("acknowledged", "waiting", "resolved")
+MAX_NOTE_CHARS = 2000
 
 bp = Blueprint("api", __name__)
 bp.before_request(require_api_token)
@@ -45,3 +51,49 @@ def show_ticket(number: str):
         if ticket is None:
             return jsonify(error=f"no ticket {number}"), 404
         return jsonify(ticket_dict(ticket, runtime.config.ticket_prefix))
+
+
+@bp.patch("/api/tickets/<number>")
+def change_ticket(number: str):
+    """Any of ``priority``, ``status``, ``owner`` (a staff id, or null), ``note``: 200 the ticket; 400
+    naming a bad field; 409 for a change the ticket's state does not allow."""
+    runtime = _runtime()
+    config = runtime.config
+    ticket_id = parse_number(number, config.ticket_prefix)
+    if ticket_id is None:
+        return jsonify(error=f"no ticket {number}"), 404
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        return jsonify(error=f"the body must be a JSON object with any of {', '.join(PATCH_FIELDS)}"), 400
+    unknown = sorted(set(body) - set(PATCH_FIELDS))
+    if unknown:
+        return jsonify(error=f"{unknown[0]}: not a field that can be changed ({', '.join(PATCH_FIELDS)})"), 400
+    priority, status, owner, note = (body.get(name) for name in PATCH_FIELDS)
+    if "priority" in body and priority not in PRIORITIES:
+        return jsonify(error=f"priority: must be one of {', '.join(PRIORITIES)}"), 400
+    if "status" in body and status not in PATCH_STATUSES:
+        return jsonify(error=f"status: must be one of {', '.join(PATCH_STATUSES)}"), 400
+    if "owner" in body and owner is not None and owner not in config.staff:
+        return jsonify(error="owner: must be a staff id, or null"), 400
+    if "note" in body and (not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE_CHARS):
+        return jsonify(error=f"note: must be text of 1 to {MAX_NOTE_CHARS} characters"), 400
+    change = actions.Change(priority=priority, status=status, note=note.strip() if note else None,
+                            owner=("" if owner is None else owner) if "owner" in body else None)
+    try:
+        actions.apply(runtime, ticket_id, change, "api", "api")
+    except actions.Missing:
+        return jsonify(error=f"no ticket {number}"), 404
+    except actions.Refused as exc:
+        return jsonify(error=str(exc)), 409
+    with runtime.store.reading() as session:
+        return jsonify(ticket_dict(session.get(Ticket, ticket_id), config.ticket_prefix))
+
+
+@bp.get("/api/callbacks")
+def list_callbacks():
+    """Open tickets whose caller awaits a call back, soonest due first, with the seconds left."""
+    runtime = _runtime()
+    now = runtime.now()
+    with runtime.store.reading() as session:
+        found = callbacks.waiting(session, timeline=True)
+        return jsonify(callbacks=[callback_dict(t, runtime.config.ticket_prefix, now) for t in found])

@@ -118,7 +118,8 @@ URLS = one_of_values(
 SMS_BODIES = one_of_values(
     "ACK", "ACK 1", "ack cs-000001", "'ACK #1'", "ACK 12", "ACK 999999999", "ACK 9999999999", "ACK 0", "ACK -1",
     "RES 1", "res", "ESC", "ESC 1", "CALL", "CALL 1", "call 999", "WHO", "who?", "HELP", "STOP", "START",
-    "UNSUBSCRIBE", "Ack!", "ACK\x001", "ACK 1 thanks", "ACK ١", "🚨 ACK 1", "x" * 2100, "ACK " + "9" * 5000)
+    "UNSUBSCRIBE", "REOPEN", "REOPEN 1", "reopen cs-000001", "4",
+    "Ack!", "ACK\x001", "ACK 1 thanks", "ACK ١", "🚨 ACK 1", "x" * 2100, "ACK " + "9" * 5000)
 
 
 TRANSCRIPTS = one_of_values("My server is down, please call me.", "\x00", "a" * 2100, "🔥" * 700,
@@ -170,7 +171,7 @@ NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", 
 
 
 QUERY = st.fixed_dictionaries({}, optional={
-    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS, "offers": NUMBERS,
+    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS, "offers": NUMBERS, "ticket": NUMBERS,
     "lang": one_of_values("es", "en", "fr", "ES", "es\x00"), "staff": one_of_values("alice", "dave", "zed"),
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
@@ -233,6 +234,7 @@ VOICE_ENDPOINTS = [
              silent_end=lambda p: p.get("DialCallStatus") in ("completed", "answered")),
     Endpoint("/voice/oncall-result", CALLER, ("lang",), may_end=True),
     Endpoint("/voice/ticket-status", CALLER, ("lang",)),
+    Endpoint("/voice/ticket-reopen", CALLER, ("ticket", "lang")),
     Endpoint("/verification/start", CALLER, ("lang",)),
     Endpoint("/verification/number", CALLER, ("attempt", "lang")),
     Endpoint("/verification/pin", CALLER, ("silences", "lang"), may_end=True),
@@ -331,6 +333,11 @@ class World:
         with self.stack.runtime.store.transaction() as session:
             return (session.scalar(select(func.count()).select_from(Ticket)),
                     session.scalar(select(func.count()).select_from(TimelineEvent)))
+
+    def callers(self) -> set[str]:
+        """The callers of the tickets in the store (verification calls aside): who may get answers to texts."""
+        with self.stack.runtime.store.transaction() as session:
+            return set(session.scalars(select(Ticket.caller).where(Ticket.kind != "verification")))
 
     def tickets_of_call(self, call_sid: str) -> list[dict]:
         """The call's voicemail or missed-call tickets (a verification ticket has its own key)."""

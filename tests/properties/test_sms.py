@@ -12,20 +12,23 @@ from tests.verification_helpers import STRANGER
 pytestmark = pytest.mark.postgres
 
 
-def _is_staff(raw: str | None) -> bool:
-    """Whether ``raw`` could be read as a staff mobile (in any format): only then may it get an answer."""
+def _may_be_answered(raw: str | None, callers: set[str]) -> bool:
+    """Whether ``raw`` could be read as a staff mobile or a ticket's caller (in any format): only then may
+    it get an answer."""
     digits = "".join(str(unicodedata.decimal(ch)) for ch in raw or "" if ch.isdecimal())
-    return any(mobile[2:] in digits for mobile in STAFF_MOBILES)
+    return any(number[2:] in digits for number in (*STAFF_MOBILES, *callers) if number.startswith("+"))
 
 
 @PROPERTY
 @given(params=SMS_PARAMS)
 @example(params={"From": STAFF_MOBILES[0], "Body": "ACK 1"})
 @example(params={"From": STRANGER, "Body": "WHO"})
+@example(params={"From": STRANGER, "Body": "REOPEN 1"})
 def test_a_text_gets_a_messaging_response_and_a_stranger_gets_nothing(world, params):
-    """/sms/incoming answers a <Response> of <Message>s (possibly none); a sender that is not a
-    staff mobile gets an empty one, whatever it writes, and changes nothing in the store."""
-    before = world.counts()
+    """/sms/incoming answers a <Response> of <Message>s (possibly none); a sender that is neither a
+    staff mobile nor the caller of a ticket gets an empty one, whatever it writes, and changes
+    nothing in the store."""
+    before, callers = world.counts(), world.callers()
     response, _, _, crashes = world.post("/sms/incoming", {}, params)
     if _expected_status(params, world) == 413:
         assert response.status_code == 413
@@ -35,7 +38,7 @@ def test_a_text_gets_a_messaging_response_and_a_stranger_gets_nothing(world, par
     root = parse_twiml(body)
     assert all(child.tag == "Message" and (child.text or "").strip() and not len(child) for child in root), body
     assert len(root) <= 1
-    if not _is_staff(params.get("From")):
+    if not _may_be_answered(params.get("From"), callers):
         assert len(root) == 0, f"a stranger was answered: {body!r}"
         assert world.counts() == before, "a stranger's text changed the store"
 

@@ -55,6 +55,21 @@ CARRIER_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
                               "START", "YES", "UNSTOP", "INFO"})
 
 
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+
+
+def _keyword(body: str | None) -> str:
+    return (body or "").strip().strip("'\"\u2018\u2019\u201c\u201d.!?").strip().upper()
+
+
 def is_carrier_keyword(body: str | None) -> bool:
     """Whether the whole text is one of Twilio's keywords (quotes and a full stop aside)."""
-    return (body or "").strip().strip("'\"\u2018\u2019\u201c\u201d.!?").strip().upper() in CARRIER_KEYWORDS
+    return _keyword(body) in CARRIER_KEYWORDS
+
+
+def opts_out(body: str | None) -> bool | None:
+    """True for an opt-out keyword (Twilio stops every text to the sender), False for an opt-in one
+    (texts may go again), None for anything else."""
+    word = _keyword(body)
+    return True if word in OPT_OUT_KEYWORDS else False if word in OPT_IN_KEYWORDS else None
