@@ -7,6 +7,9 @@ sends signed status callbacks when told to. Faults can be queued: HTTP 500/429,
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
 
+A recording the test names (``add_recording``) is served like Twilio's media: at its URL plus
+``.mp3``, behind the same Basic auth, with byte ranges; the audio is silence of its length.
+
 ``python -m fake_twilio.server`` runs it as a process of its own (so a load generator's
 GIL does not slow it), prints ``port <n>`` once it listens, and shows what it was sent
 at ``GET /_fake/state`` (JSON); ``POST /_fake/faults`` queues faults (a JSON list).
@@ -17,6 +20,7 @@ import argparse
 import base64
 import json
 import math
+import re
 import threading
 import time
 from datetime import datetime, timezone
@@ -31,6 +35,14 @@ GSM7 = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
+# One MPEG-1 Layer III frame of silence: 32 kbit/s, 44.1 kHz, mono, no CRC (4 header bytes), all-zero
+# side information (nothing to decode), 104 bytes in all; each one lasts 1152 samples.
+SILENT_MP3_FRAME = bytes([0xFF, 0xFB, 0x10, 0xC4]) + bytes(100)
+
+
+def silent_mp3(seconds: float) -> bytes:
+    """An MP3 of ``seconds`` of silence, which browsers and players decode like any other."""
+    return SILENT_MP3_FRAME * max(1, round(seconds * 44100 / 1152))
 
 
 def sms_segments(body: str) -> tuple[int, str]:
@@ -53,6 +65,7 @@ class FakeTwilio:
         self.calls: list[dict] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, faults included
         self.request_times: list[float] = []  # time.time() each create request arrived
+        self.recordings: dict[str, float] = {}  # RecordingSid -> seconds of audio served at its URL
         self._faults: list = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -99,6 +112,11 @@ class FakeTwilio:
         or ("accept_then_hang", seconds) create the message or call first, then do the same."""
         with self._lock:
             self._faults.extend(faults)
+
+    def add_recording(self, sid: str, seconds: float) -> None:
+        """Hold the recording ``sid`` (of a call the stand-in's phone made): its audio is served."""
+        with self._lock:
+            self.recordings[sid] = seconds
 
     # -- what tests look at -------------------------------------------------------------------
     def sms_to(self, number: str) -> list[dict]:
@@ -168,6 +186,9 @@ class FakeTwilio:
         prefix = f"/2010-04-01/Accounts/{self.account_sid}/"
         if not self._authorised(http.headers.get("Authorization", "")):
             return self._reply(http, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        media = re.fullmatch(re.escape(prefix) + r"Recordings/(RE[0-9a-f]{32})\.mp3", parts.path)
+        if method == "GET" and media:
+            return self._recording(http, media.group(1))
         if method == "GET" and parts.path == prefix + "Messages.json":
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             found = [m for m in self.messages
@@ -211,6 +232,37 @@ class FakeTwilio:
                                     "from": call["from"], "status": "queued", "direction": "outbound-api",
                                     "date_created": _now_rfc2822(), "uri": f"{prefix}Calls/{call['sid']}.json"},
                              after)
+
+    def _recording(self, http, sid: str) -> None:
+        with self._lock:
+            seconds = self.recordings.get(sid)
+        if seconds is None:
+            return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
+                                           "status": 404})
+        audio = silent_mp3(seconds)
+        status, first, last = 200, 0, len(audio) - 1
+        asked = re.fullmatch(r"bytes=(\d*)-(\d*)", http.headers.get("Range", "").strip())
+        if asked and (asked.group(1) or asked.group(2)):
+            if asked.group(1):
+                first = int(asked.group(1))
+                last = min(int(asked.group(2)), last) if asked.group(2) else last
+            else:  # a suffix: the last n bytes
+                first = max(0, len(audio) - int(asked.group(2)))
+            if first > last:
+                http.send_response(416)
+                http.send_header("Content-Range", f"bytes */{len(audio)}")
+                http.send_header("Content-Length", "0")
+                http.end_headers()
+                return
+            status = 206
+        http.send_response(status)
+        http.send_header("Content-Type", "audio/mpeg")
+        http.send_header("Accept-Ranges", "bytes")
+        http.send_header("Content-Length", str(last - first + 1))
+        if status == 206:
+            http.send_header("Content-Range", f"bytes {first}-{last}/{len(audio)}")
+        http.end_headers()
+        http.wfile.write(audio[first:last + 1])
 
     def _created(self, http, payload: dict, lost_answer) -> None:
         """201 with ``payload``, unless the answer is to be lost (``lost_answer``: "drop" or ("hang", s))."""

@@ -19,13 +19,14 @@ def create_app(runtime: Runtime) -> Flask:
     app.extensions["runtime"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024  # Twilio's webhooks are a few KB
 
-    from ivr import api, cli, page_calls, phone_tree, sms, verification_calls
+    from ivr import api, cli, console, page_calls, phone_tree, sms, verification_calls
 
     app.register_blueprint(phone_tree.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(verification_calls.bp)
     app.register_blueprint(page_calls.bp)
     api.register(app)
+    console.register(app)
     cli.register(app)
     logs.configure()
     return app

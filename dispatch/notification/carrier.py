@@ -7,7 +7,8 @@ before any policy sees them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
@@ -80,6 +81,18 @@ class DeliveryError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Media:
+    """Audio the carrier holds (a recording), as it streams: ``status`` 200, or 206 for a byte range;
+    ``headers`` those worth passing on (length, range); ``close`` ends the stream early."""
+
+    status: int
+    content_type: str
+    chunks: Iterator[bytes]
+    headers: dict[str, str] = field(default_factory=dict)
+    close: Callable[[], None] = lambda: None
+
+
 class Carrier(Protocol):
     def send_sms(self, to: str, body: str, status_callback: str | None) -> Sent: ...
 
@@ -89,4 +102,10 @@ class Carrier(Protocol):
     def recent_sms(self, to: str) -> list[tuple[str, str]]:
         """(sid, body) of the latest messages sent to ``to``: how a retry finds out whether a request
         that got no answer created a message after all."""
+        ...
+
+    def fetch_recording(self, url: str, byte_range: str | None = None) -> Media | None:
+        """The audio of the recording at ``url`` (as the carrier reported it), or the HTTP Range
+        ``byte_range`` of it; None when the carrier has no such recording. Raises ``DeliveryError``
+        when it cannot be reached."""
         ...

@@ -13,7 +13,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from dispatch.notification.carrier import REQUEST_TIMEOUT_SECONDS, DeliveryError, Sent
+from dispatch.notification.carrier import REQUEST_TIMEOUT_SECONDS, DeliveryError, Media, Sent
 from dispatch.notification.twilio.statuses import PERMANENT_CODES, state_of
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ class TwilioCarrier:
         http.session.trust_env = False
         http.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.client = Client(account_sid, auth_token, http_client=http)
+        self._http = http
+        self._auth = (account_sid, auth_token)
+        self._api_base_url = api_base_url
         if api_base_url:
             self.client.api.base_url = api_base_url
             # An edge or region from the environment would rewrite the host back to Twilio's.
@@ -58,6 +61,32 @@ class TwilioCarrier:
     def recent_sms(self, to: str) -> list[tuple[str, str]]:
         messages = self._call(self.client.messages.list, to=to, from_=self.from_number, limit=20)
         return [(m.sid, m.body) for m in messages]
+
+    def fetch_recording(self, url: str, byte_range: str | None = None) -> Media | None:
+        """Twilio keeps a recording's audio at its URL plus ``.mp3``, behind the account's credentials
+        when "HTTP authentication for media" is on: sent only to Twilio's own API (or the server
+        ``TWILIO_API_BASE_URL`` names), never to another host a stored URL might name."""
+        if not url.startswith(TWILIO_API + "/"):
+            log.warning("recording URL not on Twilio's API, not fetched")
+            return None
+        if self._api_base_url:
+            url = self._api_base_url + url[len(TWILIO_API):]
+        headers = {"Range": byte_range} if byte_range else {}
+        try:
+            answer = self._http.session.get(url + ".mp3", auth=self._auth, headers=headers, stream=True,
+                                            timeout=REQUEST_TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio unreachable: {type(exc).__name__}", permanent=False) from None
+        if answer.status_code not in (200, 206):
+            answer.close()
+            if answer.status_code == 404:
+                return None
+            raise DeliveryError(f"Twilio {answer.status_code} for a recording", permanent=answer.status_code < 500,
+                                status=answer.status_code)
+        passed = {name: answer.headers[name] for name in ("Content-Length", "Content-Range", "Accept-Ranges")
+                  if name in answer.headers}
+        return Media(answer.status_code, answer.headers.get("Content-Type", "audio/mpeg"),
+                     answer.iter_content(64 * 1024), passed, answer.close)
 
     @staticmethod
     def _call(create, **params):
