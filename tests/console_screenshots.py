@@ -59,7 +59,8 @@ def fill(stack) -> None:
     stack.call(from_="+12705550123").hang_up()
     for ticket in stack.tickets():
         if ticket["recording_url"]:
-            stack.fake.add_recording(console_browser.recording_sid(ticket["recording_url"]), ticket["recording_seconds"])
+            sid = console_browser.recording_sid(ticket["recording_url"])
+            stack.fake.add_recording(sid, ticket["recording_seconds"])
     oncall.add_override(runtime, "carol", datetime(2026, 11, 27, 18, 0, tzinfo=NY), datetime(2026, 11, 28, 9, 0,
                         tzinfo=NY), by="dave")
     stack.at(2026, 11, 24, 3, 27)

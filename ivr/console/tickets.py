@@ -15,7 +15,7 @@ from dispatch.notification.carrier import DeliveryError
 from dispatch.tickets import lists, notes, recordings
 from dispatch.tickets.numbers import parse_number
 from ivr.console import timeline
-from ivr.console.base import bp, number_of, page, say
+from ivr.console.base import bp, number_of, page, phone, say
 from ivr.console.now import standing
 from ivr.context import runtime as _runtime
 
@@ -102,7 +102,7 @@ def call_back(number: str):
     if outcome == "withheld":
         flash(say("console_call_withheld", number=shown), "error")
     else:
-        flash(say("console_calling_you", mobile=g.staff.mobile, number=shown))
+        flash(say("console_calling_you", mobile=phone(g.staff.mobile), number=shown))
     return redirect(url_for("console.ticket", number=shown), code=303)
 
 
