@@ -5,7 +5,8 @@
 It builds a stack as the tests do (real Redis, a SQLite file, the Twilio stand-in), fills it
 through the phone tree (an emergency voicemail paged and escalated, an after-hours voicemail, a
 caller who hung up), imports a directory, adds an override, signs in as the manager and saves
-one PNG per page, at desk width and at a phone's 375 px.
+one PNG per page at desk width (the directory with the report of an import through its form),
+and the Now and ticket pages at a phone's 375 px.
 """
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from core.settings import PROJECT_ROOT
 from dispatch import directory, oncall
+from dispatch.directory.models import Contact
 from dispatch.staff import accounts
+from dispatch.verification import pins
 from tests import console_browser
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, paging_stack
 from tests.support import NY, RedisServer
@@ -36,6 +41,7 @@ def fill(stack) -> None:
     runtime = stack.runtime
     with runtime.store.transaction() as session:
         directory.import_csv(session, io.StringIO(DIRECTORY), runtime.config.region)
+        session.scalar(select(Contact).where(Contact.name == "Jane Doe")).pin_hash = pins.hash_pin("4921")
     stack.at(2026, 11, 24, 2, 40)
     emergency_voicemail(stack, from_="+12705550170", transcript="Our warehouse scanners are all offline "
                                 "and the trucks leave at six. Please call me back.", seconds=37)
@@ -56,18 +62,22 @@ def fill(stack) -> None:
                               "tomorrow morning? Thanks.")
     after_hours.deliver_callbacks()
     stack.at(2026, 11, 24, 3, 30)
-    stack.call(from_="+12705550123").hang_up()
+    missed = stack.call(from_="+12705550123")
+    missed.press("1").wait()
+    missed.hang_up()  # before the tone: a missed call
     for ticket in stack.tickets():
         if ticket["recording_url"]:
             sid = console_browser.recording_sid(ticket["recording_url"])
             stack.fake.add_recording(sid, ticket["recording_seconds"])
     oncall.add_override(runtime, "carol", datetime(2026, 11, 27, 18, 0, tzinfo=NY), datetime(2026, 11, 28, 9, 0,
                         tzinfo=NY), by="dave")
-    stack.at(2026, 11, 24, 3, 27)
+    stack.at(2026, 11, 24, 3, 32)
     accounts.set_password(runtime, "dave", console_browser.PASSWORD)
 
 
 def main(argv: list[str]) -> int:
+    from selenium.webdriver.common.by import By
+
     reason = console_browser.missing()
     if reason:
         print(f"cannot take screenshots: {reason}", file=sys.stderr)
@@ -93,6 +103,11 @@ def main(argv: list[str]) -> int:
                             if suffix and name not in ("now", "ticket"):
                                 continue
                             driver.get(server.url + path)
+                            if name == "directory":  # with the report of an import, as a manager sees it
+                                upload = tmp / "contacts.csv"
+                                upload.write_text(DIRECTORY)
+                                driver.find_element(By.ID, "csv-file").send_keys(str(upload))
+                                driver.find_element(By.XPATH, "//button[normalize-space()='Import']").click()
                             target = folder / f"{name}{suffix}.png"
                             console_browser.full_page_png(driver, target)
                             print(f"saved {target}")

@@ -264,8 +264,12 @@ def test_calls_lists_a_days_tickets_by_kind_and_status(paging):
     assert "CS-000002" in today and "CS-000001" not in today and "1 that day: 1 voicemail" in today
     before = _text(client.get("/console/calls?day=2026-11-24"))
     assert "CS-000001" in before and "CS-000002" not in before
-    assert "CS-000001" not in _text(client.get("/console/calls?day=2026-11-24&kind=voicemail"))
-    assert "CS-000001" in _text(client.get("/console/calls?day=2026-11-24&status=new"))
+    voicemails = client.get("/console/calls?day=2026-11-24&kind=voicemail")
+    assert voicemails.status_code == 200 and "CS-000001" not in _text(voicemails)
+    new = client.get("/console/calls?day=2026-11-24&status=new")
+    assert new.status_code == 200 and "CS-000001" in _text(new)
+    resolved = client.get("/console/calls?day=2026-11-24&status=resolved")
+    assert resolved.status_code == 200 and "CS-000001" not in _text(resolved)
     assert client.get("/console/calls?day=junk&kind=junk").status_code == 200
 
 

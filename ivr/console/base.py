@@ -110,7 +110,7 @@ def managers_only(view):
     return wrapped
 
 
-def page(template: str, status: int = 200, **context):
+def page(template: str, status: int = 200, /, **context):
     runtime = _runtime()
     return render_template(template, company=runtime.config.company_name, me=g.get("staff"),
                            is_manager=bool(g.get("staff")) and roles.is_manager(g.staff), **context), status
