@@ -8,6 +8,8 @@ import logging
 import re
 from datetime import datetime, timedelta
 
+import pytest
+
 from core.config import parse_config
 from dispatch import oncall
 from dispatch.directory.models import Contact
@@ -100,6 +102,7 @@ def test_sign_in_refusals_read_alike_whatever_went_wrong(paging):
     assert "After 5 failed attempts in a row, sign-in is locked for 15 minutes." in page
 
 
+@pytest.mark.postgres
 def test_five_wrong_passwords_lock_sign_in_for_fifteen_minutes_even_with_the_right_one(paging):
     accounts.set_password(paging.runtime, "alice", PASSWORD)
     for _ in range(accounts.LOCK_AFTER):
@@ -288,6 +291,7 @@ def test_every_page_renders_with_landmarks_labels_and_no_inline_script(paging):
 
 
 # -- acting on a ticket -----------------------------------------------------------------------------
+@pytest.mark.postgres
 def test_acknowledge_note_and_resolve_go_on_the_timeline_with_who_did_them(paging):
     emergency_voicemail(paging)
     advance(paging, minutes=1)
@@ -384,6 +388,7 @@ def test_an_override_added_in_the_console_shows_in_the_rotation_and_can_be_remov
         _post(client, f"/console/schedule/overrides/{override_id}/remove", follow_redirects=True))
 
 
+@pytest.mark.postgres
 def test_each_person_has_a_private_calendar_feed_of_their_on_call_weeks(paging):
     oncall.add_override(paging.runtime, "alice", datetime(2026, 11, 25, 18, tzinfo=NY),
                         datetime(2026, 11, 26, 8, tzinfo=NY))
