@@ -101,19 +101,23 @@ def safe_next(target: str | None) -> str:
     return url_for("console.now")
 
 
-def managers_only(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not roles.is_manager(g.staff):
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
+def allowed_when(rule):
+    """A view only for staff that ``rule(staff)`` (``dispatch.staff.roles``) allows; 403 for the others."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not rule(g.staff):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
 
 
 def page(template: str, status: int = 200, /, **context):
     runtime = _runtime()
-    return render_template(template, company=runtime.config.company_name, me=g.get("staff"),
-                           is_manager=bool(g.get("staff")) and roles.is_manager(g.staff), **context), status
+    me = g.get("staff")
+    return render_template(template, company=runtime.config.company_name, me=me,
+                           may_use_directory=bool(me) and roles.may_use_directory(me), **context), status
 
 
 @bp.after_request

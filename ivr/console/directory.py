@@ -9,7 +9,8 @@ from flask import g, request
 
 from dispatch import directory
 from dispatch.directory.listing import contacts_page
-from ivr.console.base import LARGER_REQUESTS, bp, managers_only, page, say
+from dispatch.staff import roles
+from ivr.console.base import LARGER_REQUESTS, allowed_when, bp, page, say
 from ivr.context import runtime as _runtime
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,13 @@ def _directory(report=None, import_error: str | None = None, status: int = 200):
 
 
 @bp.get("/directory")
-@managers_only
+@allowed_when(roles.may_use_directory)
 def directory_page():
     return _directory()
 
 
 @bp.post("/directory/import")
-@managers_only
+@allowed_when(roles.may_use_directory)
 def import_directory():
     runtime = _runtime()
     upload = request.files.get("file")
