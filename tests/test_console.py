@@ -454,6 +454,13 @@ def test_the_directory_import_reports_each_rejected_row_and_lists_contacts_with_
     assert "Jane Doe" in listing and "(270) 555-0150" in listing and "(270) 555-0151" in listing
     assert '<td data-label="PIN">set</td>' in listing
     assert "No contact matches." in _text(client.get("/console/directory?q=zebra"))
+    # A long file goes in a transaction per hundred rows; a rejected line keeps its number.
+    rows = [f"Big Client,Person {n},+1270556{n:04d}," if n != 180 else "Big Client,Person 180,12," for n in range(250)]
+    big = {"file": (io.BytesIO(("client,name,phone,email\n" + "\n".join(rows)).encode()), "big.csv")}
+    page = _text(_post(client, "/console/directory/import", big, token_from="/console/directory",
+                       content_type="multipart/form-data"))
+    assert "249 added, 0 updated, 0 unchanged, 1 rejected." in page
+    assert "<td class=\"num\">182</td><td>bad phone number &#39;12&#39;</td>" in page
     wrong = {"file": (io.BytesIO(b"name,phone\nJane,+12705550150\n"), "contacts.csv")}
     refused = _post(client, "/console/directory/import", wrong, token_from="/console/directory",
                     content_type="multipart/form-data")

@@ -52,8 +52,7 @@ def import_directory():
     except UnicodeDecodeError:
         return _directory(import_error=say("console_import_not_utf8"), status=400)
     try:
-        with runtime.store.transaction() as session:
-            report = directory.import_csv(session, io.StringIO(text, newline=""), runtime.config.region)
+        report = directory.import_csv_in_batches(runtime.store, io.StringIO(text, newline=""), runtime.config.region)
     except ValueError as exc:
         return _directory(import_error=str(exc)[0].upper() + str(exc)[1:] + ".", status=400)
     log.info("directory import by %s: %d added, %d updated, %d unchanged, %d rejected", g.staff.id, report.added,
