@@ -63,6 +63,19 @@ class LiveServer:
         self.server.server_close()
 
 
+def follow(driver, element, seconds: float = 15) -> None:
+    """Click a link or a form's button, and wait for the page it leads to (a click returns as soon as
+    it is made; the next page may still be on its way)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    wait = WebDriverWait(driver, seconds)
+    wait.until(expected_conditions.staleness_of(element), message="waited for the next page")
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete",
+               message="waited for the next page to load")
+
+
 def sign_in(driver, base_url: str, staff_id: str, password: str = PASSWORD) -> None:
     """Sign in through the login form as a person does: typed into the labelled fields."""
     from selenium.webdriver.common.by import By
@@ -70,7 +83,7 @@ def sign_in(driver, base_url: str, staff_id: str, password: str = PASSWORD) -> N
     driver.get(base_url + "/console/login")
     driver.find_element(By.ID, "username").send_keys(staff_id)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "main button[type=submit]"))
 
 
 def full_page_png(driver, target: Path) -> None:

@@ -107,7 +107,8 @@ def main(argv: list[str]) -> int:
                                 upload = tmp / "contacts.csv"
                                 upload.write_text(DIRECTORY)
                                 driver.find_element(By.ID, "csv-file").send_keys(str(upload))
-                                driver.find_element(By.XPATH, "//button[normalize-space()='Import']").click()
+                                console_browser.follow(
+                                    driver, driver.find_element(By.XPATH, "//button[normalize-space()='Import']"))
                             target = folder / f"{name}{suffix}.png"
                             console_browser.full_page_png(driver, target)
                             print(f"saved {target}")

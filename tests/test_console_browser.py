@@ -65,7 +65,7 @@ def test_sign_in_open_a_ticket_play_its_recording_and_acknowledge_it(browser, se
     open_list = browser.find_element(By.ID, "open").find_element(By.XPATH, "..")
     assert "CS-000001" in open_list.text and "(270) 555-0199" in open_list.text
 
-    open_list.find_element(By.LINK_TEXT, "CS-000001").click()
+    console_browser.follow(browser, open_list.find_element(By.LINK_TEXT, "CS-000001"))
     assert browser.find_element(By.TAG_NAME, "h1").text.startswith("CS-000001")
     assert "The file server is down at the clinic." in browser.page_source
     audio = browser.find_element(By.TAG_NAME, "audio")
@@ -77,7 +77,7 @@ def test_sign_in_open_a_ticket_play_its_recording_and_acknowledge_it(browser, se
     assert browser.execute_script("return arguments[0].error", audio) is None
     assert any(path.endswith(".mp3") for method, path in stack.fake.requests if method == "GET")
 
-    browser.find_element(By.XPATH, "//button[normalize-space()='Acknowledge']").click()
+    console_browser.follow(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Acknowledge']"))
     assert "CS-000001 is yours: acknowledged." in browser.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert browser.find_element(By.CSS_SELECTOR, "h1 .badge.acknowledged").text == "acknowledged"
     assert "Acknowledged by Alice Adams in the console." in browser.find_element(By.ID, "timeline").find_element(
@@ -92,13 +92,13 @@ def test_a_technician_adds_an_override_for_themselves(browser, served):
     stack, url = served
     accounts.set_password(stack.runtime, "alice", console_browser.PASSWORD)
     console_browser.sign_in(browser, url, "alice")
-    browser.find_element(By.LINK_TEXT, "Schedule").click()
+    console_browser.follow(browser, browser.find_element(By.LINK_TEXT, "Schedule"))
     who = Select(browser.find_element(By.ID, "override-staff"))
     assert [o.text for o in who.options] == ["Alice Adams"]  # a technician sets only their own
     # A datetime-local field's typing depends on the browser's locale; its value is set as the form sends it.
     for field, value in (("override-starts", "2026-11-25T18:00"), ("override-ends", "2026-11-26T08:00")):
         browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, field), value)
-    browser.find_element(By.XPATH, "//button[normalize-space()='Add the override']").click()
+    console_browser.follow(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Add the override']"))
     status = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert status == "Alice Adams is primary on call from Wed 25 Nov 18:00 to Thu 26 Nov 08:00."
     rotation = browser.find_element(By.ID, "rotation").find_element(By.XPATH, "..").text

@@ -25,7 +25,7 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 csrf = CSRFProtect()
 
 SESSION_HOURS = 12  # a session unused this long ends (the cookie's own signed age says so)
-PUBLIC = {"console.login", "console.sign_in", "console.static", "console.calendar_feed"}
+PUBLIC = {"console.login", "console.sign_in"}
 # Pages are the app's own: no script, style, media or form may come from or go anywhere else.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -63,6 +63,9 @@ LARGER_REQUESTS = {"console.import_directory": 1024 * 1024}  # some 15,000 conta
 
 @bp.before_request
 def _who_is_there():
+    if request.endpoint in ("console.static", "console.calendar_feed"):  # no session, no form
+        g.staff = None
+        return None
     g.staff = _signed_in()
     if request.endpoint in LARGER_REQUESTS:
         request.max_content_length = LARGER_REQUESTS[request.endpoint]
