@@ -186,6 +186,20 @@ def test_a_form_sent_without_or_with_a_wrong_csrf_token_is_refused_and_changes_n
     assert fresh.post("/console/login", data={"username": "alice", "password": PASSWORD}).status_code == 400
 
 
+def test_every_console_form_refuses_a_post_without_its_csrf_token(paging):
+    """Each POST route of the console, with or without a session: the forgery is refused first."""
+    routes = sorted({rule.rule for rule in paging.app.url_map.iter_rules()
+                     if "POST" in rule.methods and rule.rule.startswith("/console/")})
+    assert len(routes) >= 10
+    signed_in = _signed_in(paging, "dave")
+    for client in (paging.app.test_client(), signed_in):
+        for route in routes:
+            path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: {"number": "CS-000001", "staff_id": "alice"}.get(
+                m.group(1), "1"), route)
+            answer = client.post(path, data={"csrf_token": "forged", "username": "dave", "password": PASSWORD})
+            assert answer.status_code == 400, (route, answer.status_code)
+
+
 # -- who may do what ---------------------------------------------------------------------------
 def test_technicians_may_not_use_the_directory_nor_change_others_overrides(paging):
     alice = _signed_in(paging, "alice")

@@ -10,7 +10,6 @@ PROMPTS = {
     "console_sign_in_refused": ("Sign-in refused: the staff id and password do not match, or sign-in is locked "
                                 "for {minutes} minutes after {attempts} failed attempts."),
     "console_signed_out": "You are signed out.",
-    "console_session_over": "Your session has ended: please sign in again.",
     "console_form_expired": "The form had expired, so nothing was done: please try again.",
     "console_store_unavailable": ("The ticket store is unavailable; try again shortly. Calls are still answered, "
                                   "and voicemails are kept until it is back."),
@@ -99,7 +98,6 @@ PROMPTS = {
     "console_event_verified": "Verified as {contact} by {method} until {until}.",
     "console_event_verification_callback_requested": "A verification call back to {to} was requested.",
     "console_event_generic": "{event}",
-    "console_event_by": "by {who}",
     "console_nobody": "nobody",
     "console_anonymous_caller": "a withheld number",
     # -- the calendar feed --------------------------------------------------------------------------
