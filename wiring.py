@@ -32,6 +32,7 @@ def load_models() -> None:
     import dispatch.notification.console  # noqa: F401
     import dispatch.notification.models  # noqa: F401
     import dispatch.oncall.models  # noqa: F401
+    import dispatch.staff.models  # noqa: F401
     import dispatch.tickets.models  # noqa: F401
     import dispatch.verification.models  # noqa: F401
 

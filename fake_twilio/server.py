@@ -10,6 +10,9 @@ and their webhooks (``IncomingPhoneNumbers``; ``add_number``). Faults can be que
 a permanent error code, a hang, or a dropped connection, before the message or call is
 created or after (Twilio created it, but the answer never reached the client).
 
+A recording the test names (``add_recording``) is served like Twilio's media: at its URL plus
+``.mp3``, behind the same Basic auth, with byte ranges; the audio is silence of its length.
+
 ``python -m fake_twilio.server`` runs it as a process of its own (so a load generator's
 GIL does not slow it), prints ``port <n>`` once it listens, and shows what it was sent
 at ``GET /_fake/state`` (JSON); ``POST /_fake/faults`` queues faults (a JSON list).
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import math
 import re
@@ -38,12 +40,27 @@ GSM7 = set(
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 RECORDING_MEDIA = re.compile(r"Recordings/(RE[0-9a-f]{32})\.(mp3|wav)")
 MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/x-wav"}
+# One MPEG-1 Layer III frame of silence: 32 kbit/s, 44.1 kHz, mono, no CRC (4 header bytes), all-zero
+# side information (nothing to decode), 104 bytes in all; each one lasts 1152 samples.
+SILENT_MP3_FRAME = bytes([0xFF, 0xFB, 0x10, 0xC4]) + bytes(100)
+RECORDING_SECONDS = 3.0  # the audio of a recording the stand-in was not told the length of
 
 
-def recording_audio(recording_sid: str, size: int = 150_000) -> bytes:
-    """The stand-in's audio of a recording: an MPEG frame header, then bytes that depend on the SID."""
-    seed = hashlib.sha256(recording_sid.encode()).digest()
-    return (b"\xff\xfb\x90\x64" + seed * (size // len(seed) + 1))[:size]
+def silent_mp3(seconds: float) -> bytes:
+    """An MP3 of ``seconds`` of silence, which browsers and players decode like any other."""
+    return SILENT_MP3_FRAME * max(1, round(seconds * 44100 / 1152))
+
+
+def recording_audio(recording_sid: str, seconds: float = RECORDING_SECONDS) -> bytes:
+    """The stand-in's audio of a recording: an ID3 tag naming it (so that no two recordings' bytes
+    are the same), then ``seconds`` of silence that players decode."""
+    text = recording_sid.encode()
+    frame = b"TIT2" + (len(text) + 1).to_bytes(4, "big") + b"\x00\x00\x00" + text
+    size = len(frame)
+    syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    return b"ID3\x03\x00\x00" + syncsafe + frame + silent_mp3(seconds)
+
+
 # Twilio's default opt-out and opt-in keywords (Advanced Opt-Out): after one of the first, Twilio
 # refuses every message to that sender (error 21610) until they text one of the second.
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
@@ -73,6 +90,7 @@ class FakeTwilio:
         self.request_times: list[float] = []  # time.time() each create request arrived
         self.deleted_recordings: set[str] = set()  # answered 404, as Twilio does once a recording is deleted
         self.opted_out: set[str] = set()  # numbers that texted STOP (and not START since)
+        self.recordings: dict[str, float] = {}  # RecordingSid -> seconds of audio, when told (add_recording)
         self._faults: list = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -133,6 +151,11 @@ class FakeTwilio:
         with self._lock:
             self.numbers[sid] = number
         return sid
+
+    def add_recording(self, sid: str, seconds: float) -> None:
+        """Give the recording ``sid`` audio of ``seconds`` (unless told, a recording has a few seconds)."""
+        with self._lock:
+            self.recordings[sid] = seconds
 
     # -- what tests look at -------------------------------------------------------------------
     def sms_to(self, number: str) -> list[dict]:
@@ -312,7 +335,7 @@ class FakeTwilio:
         if sid in self.deleted_recordings:
             return self._reply(http, 404, {"code": 20404, "message": "The requested resource was not found",
                                            "status": 404})
-        audio, status, headers = recording_audio(sid), 200, {}
+        audio, status, headers = recording_audio(sid, self.recordings.get(sid, RECORDING_SECONDS)), 200, {}
         wanted = re.fullmatch(r"bytes=(\d*)-(\d*)", http.headers.get("Range", ""))
         if wanted and (wanted.group(1) or wanted.group(2)):
             first, last = wanted.groups()

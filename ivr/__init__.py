@@ -25,7 +25,7 @@ def create_app(runtime: Runtime) -> Flask:
     runtime_module.install(runtime)
     app = Flask(__name__)
 
-    from ivr import api, cli, page_calls, phone_tree, recordings, sms, verification_calls
+    from ivr import api, cli, console, page_calls, phone_tree, recordings, sms, verification_calls
 
     app.cli = cli.Commands(app)
     app.extensions["runtime"] = runtime
@@ -37,6 +37,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(page_calls.bp)
     app.register_blueprint(recordings.bp)
     api.register(app)
+    console.register(app)
     cli.register(app)
     logs.configure()
     return app

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from string import Formatter
 
-from voice_prompts import caller, es, followup, handoff, paging, verification
+from voice_prompts import caller, console, es, followup, handoff, paging, verification
 
 COMPANY_LANGUAGE = "en"
 
 _ENGLISH: dict[str, str] = {}
-for _module in (caller, paging, verification, handoff, followup):
+for _module in (caller, paging, verification, handoff, followup, console):
     for _key, _text in _module.PROMPTS.items():
         if _key in _ENGLISH:
             raise RuntimeError(f"prompt {_key!r} is defined twice")

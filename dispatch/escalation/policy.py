@@ -26,6 +26,14 @@ def final_position(config: Config) -> int:
     return len(config.escalation) * (config.escalation_repeat + 1)
 
 
+def step_of(config: Config, position: int) -> tuple[int, int] | None:
+    """(round, step) of ``position``, both counted from 1; None for the final notice (or past it)."""
+    if position < 0 or position >= final_position(config):
+        return None
+    rounds, step = divmod(position, len(config.escalation))
+    return rounds + 1, step + 1
+
+
 def due_at(config: Config, started_at: datetime, position: int) -> datetime:
     rounds, step = divmod(position, len(config.escalation))
     minutes = rounds * round_minutes(config)

@@ -22,11 +22,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import voice_prompts
 from core import phones
 from core.config import Staff
-from dispatch import jobs, oncall
-from dispatch.escalation import page_text, responses, steps
+from dispatch import oncall
+from dispatch.escalation import bridge, page_text, responses, steps
 from dispatch.escalation.models import Escalation, SmsReply
 from dispatch.followup import actions, lifecycle, texts
-from dispatch.notification import delivery, gsm7
+from dispatch.notification import gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
 from dispatch.tickets.models import Ticket
@@ -181,27 +181,8 @@ def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) 
 def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:
     """Ring the technician, then bridge them to the caller from the support number."""
     number = format_number(runtime.config.ticket_prefix, ticket.id)
-    if ticket.caller == phones.ANONYMOUS:
-        return _say("sms_reply_call_withheld", number=number)
-    ring = None
-    try:
-        with runtime.store.transaction() as session:
-            key = f"bridge:{message_sid}"
-            if session.scalar(select(Page.id).where(Page.ticket_id == ticket.id, Page.key == key)) is None:
-                row = Page(ticket_id=ticket.id, key=key, kind="bridge", staff_id=staff.id, channel="voice",
-                           to=staff.mobile, created_at=runtime.now())
-                session.add(row)
-                session.flush()
-                current = session.get(Ticket, ticket.id)
-                add_event(current, "callback_requested", runtime.now(), by=staff.id)
-                lifecycle.responded(runtime, current, runtime.now())  # a call to the caller is a response
-                ring = jobs.enqueue_after_commit(session, delivery.send_page, row.id, now=runtime.now(), new=True,
-                                                 claim=True)
-    except IntegrityError:
-        ring = None  # the same message delivered twice: the first delivery rings
-    if ring is not None:
-        ring(runtime)
-    return _say("sms_reply_call", number=number)
+    outcome = bridge.ring_technician(runtime, ticket.id, staff, message_sid or uuid.uuid4().hex, via="sms")
+    return _say("sms_reply_call_withheld" if outcome == "withheld" else "sms_reply_call", number=number)
 
 
 def _set_priority(runtime: Runtime, staff: Staff, ticket: Ticket, _sid, priority: str) -> str:

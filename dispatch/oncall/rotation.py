@@ -8,7 +8,7 @@ week), so every process computes the same answer without shared state.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -110,16 +110,91 @@ def _next_change(config: Config, overrides: list[OncallOverride], at: datetime, 
             return moment
 
 
+@dataclass(frozen=True)
+class Shift:
+    """A stretch of time with the same primary and secondary on call."""
+
+    starts: datetime
+    ends: datetime
+    primary: Staff
+    secondary: Staff | None
+    override: bool  # an override, not the rotation, makes the primary
+
+
+def overrides_between(session, start: datetime, end: datetime) -> list[OncallOverride]:
+    """Overrides in force at some time from ``start`` to ``end``, oldest first (the newest wins)."""
+    return list(session.scalars(select(OncallOverride).where(
+        OncallOverride.ends_at > start, OncallOverride.starts_at < end).order_by(OncallOverride.id)))
+
+
+def shifts(config: Config, overrides: list[OncallOverride], start: datetime, end: datetime) -> list[Shift]:
+    """Who is on call from ``start`` to ``end``: a new shift at every handoff (one a week at least,
+    as people plan), and wherever an override changes the primary or the secondary."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    handoffs = set()
+    moment = next_handoff(config, start)
+    while moment < end:
+        handoffs.add(moment)
+        moment = next_handoff(config, moment)
+    edges = {m for o in overrides for m in (o.starts_at, o.ends_at) if start < m < end}
+    moments = [start, *sorted(handoffs | edges)]
+    found: list[Shift] = []
+    for index, moment in enumerate(moments):
+        ends = moments[index + 1] if index + 1 < len(moments) else end
+        primary, secondary, overridden = _pair(config, overrides, moment)
+        shift = Shift(moment, ends, config.staff[primary], config.staff[secondary] if secondary else None, overridden)
+        last = found[-1] if found else None
+        if last and moment not in handoffs and (last.primary, last.secondary, last.override) == (
+                shift.primary, shift.secondary, shift.override):
+            found[-1] = replace(last, ends=ends)
+        else:
+            found.append(shift)
+    return found
+
+
+def schedule(runtime: Runtime, start: datetime, end: datetime) -> list[Shift]:
+    """:func:`shifts` with the overrides stored."""
+    with runtime.store.reading() as session:
+        return shifts(runtime.config, overrides_between(session, start, end), start, end)
+
+
+def upcoming_overrides(runtime: Runtime, at: datetime) -> list[OncallOverride]:
+    """Overrides that have not ended by ``at``, soonest first."""
+    with runtime.store.reading() as session:
+        return list(session.scalars(select(OncallOverride).where(OncallOverride.ends_at > at)
+                                    .order_by(OncallOverride.starts_at, OncallOverride.id)))
+
+
+def override_refusal(config: Config, staff_id: str, starts_at: datetime, ends_at: datetime,
+                     now: datetime) -> str | None:
+    """Why an override of ``staff_id`` from ``starts_at`` to ``ends_at`` cannot be stored, or None."""
+    if staff_id not in config.staff:
+        return f"{staff_id!r} is not a staff id"
+    if ends_at <= starts_at:
+        return "the end must be after the start"
+    if ends_at <= now:
+        return "the end is already in the past"
+    return None
+
+
+def find_override(runtime: Runtime, override_id: int) -> OncallOverride | None:
+    with runtime.store.reading() as session:
+        return session.get(OncallOverride, override_id)
+
+
 def who(runtime: Runtime, at: datetime | None = None) -> OnCall:
     at = at or runtime.now()
     with runtime.store.reading() as session:
         return on_call(runtime.config, overrides_near(session, at), at)
 
 
-def add_override(runtime: Runtime, staff_id: str, starts_at: datetime, ends_at: datetime) -> OncallOverride:
-    """Store a temporary primary; the caller has checked the staff id and the order of the times."""
+def add_override(runtime: Runtime, staff_id: str, starts_at: datetime, ends_at: datetime,
+                 by: str | None = None) -> OncallOverride:
+    """Store a temporary primary (set by staff member ``by``, if one); the caller has checked the staff
+    id and the order of the times (:func:`override_refusal`)."""
     with runtime.store.transaction() as session:
-        override = OncallOverride(staff_id=staff_id, starts_at=starts_at, ends_at=ends_at, created_at=runtime.now())
+        override = OncallOverride(staff_id=staff_id, starts_at=starts_at, ends_at=ends_at, created_at=runtime.now(),
+                                  created_by=by)
         session.add(override)
         session.flush()
         return override

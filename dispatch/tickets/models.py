@@ -22,7 +22,7 @@ class Ticket(Base):
     # What made the ticket, unique so retried callbacks find it instead of opening another:
     # "call:<CallSid>" for a voicemail or missed call.
     source_key: Mapped[str] = mapped_column(String(120), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     priority: Mapped[str] = mapped_column(String(2))
     kind: Mapped[str] = mapped_column(String(30))
     box: Mapped[str | None] = mapped_column(String(20))
@@ -35,7 +35,7 @@ class Ticket(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None] = mapped_column(Integer)
     transcript: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     verified_method: Mapped[str | None] = mapped_column(String(20))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

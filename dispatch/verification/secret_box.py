@@ -95,6 +95,6 @@ def box_for(settings) -> SecretBox:
 
 
 def derived_key(settings, purpose: str) -> bytes:
-    """A key of its own for ``purpose`` (signing links, say), derived from the same key: one
-    secret to keep, and a signature made for one purpose is worth nothing for another."""
+    """A key of its own for ``purpose`` (the console's session cookies, its calendar links), derived
+    from the same secret with HMAC-SHA256: knowing one such key reveals neither the secret nor another."""
     return hmac.new(_key(settings.secret_key, settings.data_dir), purpose.encode(), hashlib.sha256).digest()

@@ -28,8 +28,9 @@ def register(app: Flask) -> None:
     from ivr.cli.handoff import handoff_cli
     from ivr.cli.oncall import oncall_cli
     from ivr.cli.outbox import outbox
+    from ivr.cli.staff import staff_cli
     from ivr.cli.tickets import tickets_cli
     from ivr.cli.twilio_number import twilio_cli
 
-    for group in (tickets_cli, directory_cli, oncall_cli, db_cli, handoff_cli, outbox, twilio_cli, doctor):
+    for group in (tickets_cli, directory_cli, oncall_cli, staff_cli, db_cli, handoff_cli, outbox, twilio_cli, doctor):
         app.cli.add_command(group)
