@@ -29,6 +29,7 @@ _SECTIONS = {
     "staff": {"id", "name", "mobile", "role"},
     "oncall": {"rotation", "handoff", "managers", "escalation", "repeat", "delivery_deadline_minutes"},
     "oncall.escalation": {"notify", "channel", "after_minutes"},
+    "security": {"callable_countries", "emergencies_per_caller_per_hour"},
 }
 
 
@@ -87,6 +88,9 @@ class Config:
     escalation: tuple[EscalationStep, ...]
     escalation_repeat: int
     delivery_deadline_minutes: int
+    # [security]: CALL dials only callers in these countries (ISO codes); P1s one number may open an hour.
+    callable_countries: frozenset[str] = frozenset()
+    emergencies_per_caller_per_hour: int = 3
     source: str = field(default="config", compare=False)
 
     def staff_with_mobile(self, e164: str | None) -> Staff | None:
@@ -114,7 +118,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     """Validate an already-parsed TOML document; see :func:`load_config`."""
     v = _Validator(source)
     v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation"}, "")
-    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall"):
+    for name in ("company", "hours", "menu", "desk", "voicemail", "oncall", "security"):
         section = raw.get(name, {})
         v.expect(isinstance(section, dict), name, "must be a table")
         v.known_keys(section, _SECTIONS[name], name + ".")
@@ -202,6 +206,14 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     repeat = v.integer(oncall, "oncall.repeat", 1, 0, 5)
     deadline = v.integer(oncall, "oncall.delivery_deadline_minutes", 3, 1, 60)
 
+    security = raw.get("security", {})
+    countries = v.list(security, "security.callable_countries") if "callable_countries" in security else [region]
+    for i, code in enumerate(countries):
+        v.expect(isinstance(code, str) and code in phonenumbers.SUPPORTED_REGIONS,
+                 f"security.callable_countries[{i}]", f"{code!r} is not a two-letter country code such as US")
+    v.expect(bool(countries), "security.callable_countries", "needs at least one country code")
+    emergencies = v.integer(security, "security.emergencies_per_caller_per_hour", 3, 1, 100)
+
     return Config(
         company_name=name, timezone=timezone, support_number=support_number, ticket_prefix=prefix,
         region=region, hours=hours, holidays=holidays, holiday_country=holiday_country,
@@ -210,7 +222,8 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         desk_numbers=desk_numbers, ring_seconds=ring_seconds, screen_calls=screen_calls,
         voicemail_max_seconds=max_seconds, voicemail_min_seconds=min_seconds, staff=staff,
         rotation=rotation, handoff_weekday=handoff_weekday, handoff_time=handoff_time, managers=managers,
-        escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline, source=source,
+        escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline,
+        callable_countries=frozenset(countries), emergencies_per_caller_per_hour=emergencies, source=source,
     )
 
 

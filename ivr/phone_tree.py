@@ -17,9 +17,11 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import hours, phones
 from dispatch.calls import intake, spool
+from dispatch.directory.models import Contact
 from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
+from dispatch.verification import identity
 from ivr.after_response import after_response
 from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
@@ -176,11 +178,19 @@ def _emergency() -> VoiceResponse:
 @bp.post("/desk-screen")
 def desk_screen():
     """Played to the technician who picks up, so a desk phone's own voicemail cannot 'answer'."""
-    caller = phones.normalise(request.form.get("From"), _runtime().config.region)
+    runtime = _runtime()
+    caller = phones.normalise(request.form.get("From"), runtime.config.region)
+    spoken = speech.spell(caller) if caller else say("desk_screen_unknown_caller")
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                              action=url_for("voice.desk_accept", call=_screened_call() or None))
-    speak(gather, "desk_screen", caller=speech.spell(caller) if caller else say("desk_screen_unknown_caller"))
+    with runtime.store.reading() as session:  # a caller verified by PIN on this very call says so
+        proof = identity.verified_on_call(session, _screened_call(), runtime.now())
+        contact = session.get(Contact, proof.contact_id) if proof else None
+        if contact is not None:
+            speak(gather, "verify_desk_screen", caller=spoken, contact=contact.name, client=contact.client.name)
+    if contact is None:
+        speak(gather, "desk_screen", caller=spoken)
     response.hangup()
     return twiml(response)
 

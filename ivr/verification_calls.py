@@ -115,18 +115,19 @@ def pin():
         speak(response, "verify_no_input")
         return twiml(_ask_pin(response, silences))
     response, notice, ring_back = VoiceResponse(), None, None
+    keyed = bool(digits) and "*" not in digits
+    if keyed:  # checked in transactions of its own, the slow hash between them
+        result, notice = identity.check_pin(runtime, _call_sid(), request.form.get("From"), digits)
     with runtime.store.transaction() as session:
         vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"))
-        if not digits or "*" in digits:
+        if not keyed:
             identity.callback_asked(runtime, vcall, "star" if digits else "silence")
             result = PinResult.EXHAUSTED
-        else:
-            result, notice = identity.check_pin(session, runtime, vcall, digits)
         if result is PinResult.RETRY:
             speak(response, "verify_pin_not_accepted")
             _ask_pin(response)
         elif result is PinResult.EXHAUSTED:
-            if digits and "*" not in digits:
+            if keyed:
                 speak(response, "verify_pin_not_accepted")
             ring_back = _promise_callback(session, vcall, response)
         elif one_time_secrets.pending_for(session, runtime, vcall.contact.id) is not None:
@@ -239,13 +240,14 @@ def _ask_callback_pin(response: VoiceResponse, silences: int = 0) -> VoiceRespon
 def callback_pin():
     """The PIN on a callback. PIN-entry locks are not applied here: they stop guessing from
     any phone, and this call reached a number on file; wrong PINs still count towards one.
-    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near."""
-    runtime = _runtime()
+    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near.
+    The slow hash runs between two transactions: the second admits the step again."""
+    runtime, digits = _runtime(), _digits()
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("confirmed",))
         if refusal is not None:
             return refusal
-        if not _digits():
+        if not digits:
             silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
             response = VoiceResponse()
             if silences >= SILENCES_BEFORE_CALLBACK:
@@ -253,7 +255,13 @@ def callback_pin():
                 return hang_up("verify_callback_failed")
             speak(response, "verify_no_input")
             return twiml(_ask_callback_pin(response, silences))
-        outcome, notice = callbacks.pin_keyed(session, runtime, callback, _digits())
+        checked = callbacks.pin_to_check(callback)
+    right, upgraded = callbacks.check_pin(checked, digits, runtime)
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("confirmed",))
+        if refusal is not None:
+            return refusal
+        outcome, notice = callbacks.pin_keyed(session, runtime, callback, checked, digits, right, upgraded)
         if outcome == callbacks.PinOutcome.VERIFIED:
             return _callback_verified(session, callback)
         response = VoiceResponse()
@@ -268,16 +276,34 @@ def callback_pin():
 
 
 def _callback_verified(session, callback):
-    """The person at the number on file confirmed: verified, and any waiting secret is read."""
+    """The person at the number on file confirmed: verified on this call; any waiting secret is
+    read, then they are offered a person."""
     runtime = _runtime()
     callbacks.verified(session, runtime, callback)
     delivered = one_time_secrets.deliver(session, runtime, callback)
-    if delivered is None:
-        return hang_up("verify_callback_verified")
-    stored, secret = delivered
     response = VoiceResponse()
+    if delivered is None:
+        speak(response, "verify_callback_verified")
+        return twiml(_offer_hand_over(response, callback))
+    stored, secret = delivered
     speak(response, "verify_secret_intro", count=len(secret))
-    return twiml(_read_secret(response, secret, stored.id))
+    return twiml(_read_secret(response, secret, stored.id, callbacks.issue_nonce(callback)))
+
+
+def _nonce() -> str:
+    return request.args.get("n", "")[:64]
+
+
+def _offer_hand_over(response: VoiceResponse, callback) -> VoiceResponse:
+    """Offer the verified person the desk (business hours) or the on-call technician, on this call."""
+    runtime = _runtime()
+    target = callbacks.hand_over_target(runtime)
+    action = url_for("verification.callback_connect", token=_token(), n=callbacks.issue_nonce(callback))
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_offer_desk" if target.to == "desk" else "verify_offer_oncall")
+    speak(response, "verify_callback_goodbye")
+    response.hangup()
+    return response
 
 
 def _spell_out(response: VoiceResponse, secret: str) -> None:
@@ -287,10 +313,10 @@ def _spell_out(response: VoiceResponse, secret: str) -> None:
         response.pause(length=1)
 
 
-def _read_secret(response: VoiceResponse, secret: str, secret_id: int) -> VoiceResponse:
+def _read_secret(response: VoiceResponse, secret: str, secret_id: int, nonce: str) -> VoiceResponse:
     _spell_out(response, secret)
     speak(response, "verify_secret_end")
-    action = url_for("verification.callback_secret", token=_token(), secret=secret_id)
+    action = url_for("verification.callback_secret", token=_token(), secret=secret_id, n=nonce)
     gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
     speak(gather, "verify_secret_choice")
     response.redirect(action, method="POST")
@@ -300,22 +326,107 @@ def _read_secret(response: VoiceResponse, secret: str, secret_id: int) -> VoiceR
 @bp.post("/callback/secret")
 def callback_secret():
     runtime = _runtime()
+    response = VoiceResponse()
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("verified",), fresh=False)
         if refusal is not None:
             return refusal
+        if not callbacks.spend_nonce(runtime, callback, _nonce()):
+            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
         if _digits() != "1":
             one_time_secrets.finish_call(session, runtime, callback, "the person has it")
-            return hang_up("verify_secret_deleted")
+            speak(response, "verify_secret_deleted")
+            return twiml(_offer_hand_over(response, callback))
         again = one_time_secrets.repeat(session, runtime, callback, _int_arg("secret", MAX_ID))
         if again is None:
-            return hang_up("verify_secret_deleted")
+            speak(response, "verify_secret_deleted")
+            return twiml(_offer_hand_over(response, callback))
         secret, last = again
+        if not last:
+            return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID), callbacks.issue_nonce(callback)))
+        _spell_out(response, secret)
+        speak(response, "verify_secret_last")
+        return twiml(_offer_hand_over(response, callback))
+
+
+@bp.post("/callback/connect")
+def callback_connect():
+    """The verified person pressed 1 to be put through: ring the desk, or the on-call technician after
+    hours, each screened with a prompt that says who is on the line and that they were verified."""
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        if not callbacks.spend_nonce(runtime, callback, _nonce()):
+            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
+        if _digits() != "1" or not callbacks.still_verified(runtime, callback):
+            return hang_up("verify_callback_goodbye")
+        target = callbacks.hand_over_target(runtime)
+        callbacks.hand_over_started(runtime, callback, target)
     response = VoiceResponse()
-    if not last:
-        return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID)))
-    _spell_out(response, secret)
-    return hang_up("verify_secret_last", response)
+    speak(response, "verify_connecting_desk" if target.to == "desk" else "verify_connecting_oncall")
+    dial = response.dial(caller_id=runtime.config.support_number, timeout=runtime.config.ring_seconds,
+                         action=url_for("verification.callback_handed", token=_token()), method="POST")
+    for number in target.numbers:
+        dial.number(number, url=url_for("verification.callback_screen", token=_token()), method="POST")
+    return twiml(response)
+
+
+def _screened_callback(session):
+    """The verified callback a hand-over leg belongs to (its ParentCallSid must be the callback's call)."""
+    return callbacks.for_screening(session, _token(), (request.form.get("ParentCallSid") or "")[:64])
+
+
+@bp.post("/callback/screen")
+def callback_screen():
+    """Played to whoever picks up at the desk or the on-call mobile: who it is, that they were verified."""
+    runtime = _runtime()
+    response = VoiceResponse()
+    with runtime.store.reading() as session:
+        callback = _screened_callback(session)
+        if callback is None:
+            response.hangup()
+            return twiml(response)
+        contact, number = callback.contact, callback.to_number
+        gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                                 action=url_for("verification.callback_accept", token=_token()))
+        speak(gather, "verify_screen", contact=contact.name, client=contact.client.name,
+              digits=speech.spell(number))
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/callback/accept")
+def callback_accept():
+    """A person at the desk (or the on-call technician) pressed 1: the legs are bridged."""
+    runtime = _runtime()
+    response = VoiceResponse()
+    if _digits() != "1":
+        response.hangup()
+        return twiml(response)
+    with runtime.store.transaction() as session:
+        callback = _screened_callback(session)
+        if callback is None:
+            response.hangup()
+            return twiml(response)
+        callbacks.hand_over_accepted(runtime, callback, (request.form.get("To") or "")[:20] or None)
+    return twiml(response)  # an empty document bridges the two calls
+
+
+@bp.post("/callback/handed")
+def callback_handed():
+    """The ``<Dial>`` of the hand-over is over: a person took it, or nobody did."""
+    runtime = _runtime()
+    status = (request.form.get("DialCallStatus") or "unknown")[:20]
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        taken = callbacks.hand_over_ended(session, runtime, callback, status)
+    if taken and status in ("completed", "answered"):
+        return hang_up()
+    return hang_up("verify_hand_over_unanswered")
 
 
 @bp.post("/callback/status")

@@ -6,13 +6,13 @@ fills one in. ``VOICE`` and ``LANGUAGE`` are what every ``<Say>`` uses.
 """
 from __future__ import annotations
 
-from voice_prompts import caller, paging, verification
+from voice_prompts import caller, paging, security, verification
 
 VOICE = "Polly.Joanna"
 LANGUAGE = "en-US"
 
 _CATALOGUE: dict[str, str] = {}
-for _module in (caller, paging, verification):
+for _module in (caller, paging, security, verification):
     for _key, _text in _module.PROMPTS.items():
         if _key in _CATALOGUE:
             raise RuntimeError(f"prompt {_key!r} is defined twice")

@@ -6,6 +6,10 @@ outbox: with Redis away it waits for Redis, and is never lost after the reply pr
 The carrier's own keywords (STOP, START, ...) never reach here: its adapter answers them.
 A state-changing reply (ACK, RES, ESC, CALL) acts once per MessageSid: Twilio delivering
 the same message again gets the first delivery's answer and changes nothing.
+
+A technician acts only on tickets paged to them (a stolen or borrowed staff phone reaches
+no other ticket); managers, the policy's last step, act on any. CALL rings only whom
+``bridging`` allows, and says why not otherwise.
 """
 from __future__ import annotations
 
@@ -19,10 +23,9 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import voice_prompts
-from core import phones
 from core.config import Staff
 from dispatch import jobs, oncall
-from dispatch.escalation import page_text, responses
+from dispatch.escalation import bridging, page_text, responses
 from dispatch.escalation.models import SmsReply
 from dispatch.notification import delivery, gsm7
 from dispatch.notification.models import Page
@@ -83,6 +86,10 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 return _say("sms_reply_no_ticket", given=number)
+            if not may_act(session, config, staff, ticket_id):
+                add_event(ticket, "reply_refused", runtime.now(), by=staff.id, command=command.word,
+                          reason="not paged to them")
+                return _say("sms_reply_not_yours", number=number, command=command.word)
             if message_sid:
                 seen = session.get(SmsReply, message_sid)
                 if seen is not None:
@@ -102,6 +109,17 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
         raise
     _remember_answer(runtime, message_sid, answer)
     return answer
+
+
+PAGED_KINDS = ("page", "final")
+
+
+def may_act(session, config, staff: Staff, ticket_id: int) -> bool:
+    """Whether ``staff`` may act on the ticket: a manager always; anyone else once it was paged to them."""
+    if staff.role == "manager" or staff.id in config.managers:
+        return True
+    return session.scalar(select(Page.id).where(Page.ticket_id == ticket_id, Page.staff_id == staff.id,
+                                                Page.kind.in_(PAGED_KINDS)).limit(1)) is not None
 
 
 def _repeated(seen: SmsReply | None) -> str | None:
@@ -158,9 +176,15 @@ def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) 
 
 def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:
     """Ring the technician, then bridge them to the caller from the support number."""
-    number = format_number(runtime.config.ticket_prefix, ticket.id)
-    if ticket.caller == phones.ANONYMOUS:
-        return _say("sms_reply_call_withheld", number=number)
+    config = runtime.config
+    number = format_number(config.ticket_prefix, ticket.id)
+    refused = bridging.refusal(config, ticket)
+    if refused is not None:
+        log.warning("CALL on %s by %s refused: %s %s", number, staff.id, refused.reason, refused.detail)
+        with runtime.store.transaction() as session:
+            add_event(session.get(Ticket, ticket.id), "callback_refused", runtime.now(), by=staff.id,
+                      reason=refused.reason, detail=refused.detail)
+        return _refused_call(config, ticket, number, refused)
     ring = None
     try:
         with runtime.store.transaction() as session:
@@ -178,6 +202,17 @@ def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> s
     if ring is not None:
         ring(runtime)
     return _say("sms_reply_call", number=number)
+
+
+def _refused_call(config, ticket: Ticket, number: str, refused: bridging.Refusal) -> str:
+    if refused.reason == "withheld":
+        return _say("sms_reply_call_withheld", number=number)
+    if refused.reason == "kind":
+        return _say("sms_reply_call_not_a_caller", number=number, kind=ticket.kind.replace("_", " "))
+    if refused.reason == "country":
+        return _say("sms_reply_call_bad_country", number=number, detail=refused.detail, caller=ticket.caller,
+                    allowed=", ".join(sorted(config.callable_countries)))
+    return _say("sms_reply_call_bad_type", number=number, detail=refused.detail, caller=ticket.caller)
 
 
 def _who(runtime: Runtime) -> str:

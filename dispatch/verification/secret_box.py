@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 from functools import lru_cache
@@ -78,11 +80,21 @@ def _key_file(data_dir: Path) -> bytes:
 
 
 @lru_cache(maxsize=8)
+def _key(secret_key: str | None, data_dir: Path) -> bytes:
+    return _decode(secret_key, "IVR_SECRET_KEY") if secret_key else _key_file(data_dir)
+
+
+@lru_cache(maxsize=8)
 def _box(secret_key: str | None, data_dir: Path) -> SecretBox:
-    key = _decode(secret_key, "IVR_SECRET_KEY") if secret_key else _key_file(data_dir)
-    return SecretBox(key)
+    return SecretBox(_key(secret_key, data_dir))
 
 
 def box_for(settings) -> SecretBox:
     """The box for these settings; raises ConfigError for a malformed key."""
     return _box(settings.secret_key, settings.data_dir)
+
+
+def pepper(settings) -> bytes:
+    """The PIN pepper: a key of its own derived from the secret key (never the key itself), so
+    the PIN hashes in a stolen database cannot be tried without it."""
+    return hmac.new(_key(settings.secret_key, settings.data_dir), b"portal PIN pepper v1", hashlib.sha256).digest()

@@ -24,3 +24,25 @@ def import_directory(csv_file):
                f"{len(report.rejected)} rejected")
     for line, reason in report.rejected:
         click.echo(f"  line {line}: rejected: {reason}")
+
+
+@directory_cli.command("reset-pin-lock")
+@click.argument("contact_id", type=int)
+@click.option("--manager", required=True, help="Staff id of the manager who lifts the lock.")
+def reset_pin_lock(contact_id, manager):
+    """Lift a contact's PIN lock (a third lock ends only this way, or with a new PIN)."""
+    from dispatch.directory.models import Contact
+    from dispatch.verification import pin_lock
+
+    runtime = _runtime()
+    person = runtime.config.staff.get(manager)
+    if person is None or (person.role != "manager" and person.id not in runtime.config.managers):
+        raise click.ClickException(f"{manager!r} is not the staff id of a manager")
+    with runtime.store.transaction() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise click.ClickException(f"no contact {contact_id}")
+        name = contact.name
+        was_locked = pin_lock.reset(session, contact_id)
+    click.echo(f"PIN entry for {name} (contact {contact_id}) {'unlocked' if was_locked else 'was not locked'}; "
+               f"reset by {person.id}")
