@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 def load_models() -> None:
     """Import every domain's tables, so that the schema knows them all."""
+    import dispatch.calls.models  # noqa: F401
     import dispatch.directory.models  # noqa: F401
     import dispatch.escalation.models  # noqa: F401
     import dispatch.jobs.models  # noqa: F401

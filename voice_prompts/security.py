@@ -13,6 +13,9 @@ PROMPTS = {
     "sms_reply_call_bad_country": "CALL refused: the caller of {number} shows a number in {detail} ({caller}), "
                                   "outside the countries we call ({allowed}).",
     "voice_bridge_refused": "This call can no longer be connected. Please check your text messages. Goodbye.",
+    # -- a burst of emergencies, in one SMS ------------------------------------------------
+    "sms_digest": "{count} new emergencies: {numbers}. Reply ACK n for each, e.g. ACK {digits}",
+    "sms_digest_more": " and {count} more",
     # -- commands on a ticket not paged to the sender --------------------------------------
     "sms_reply_not_yours": "{number} was not paged to you, so you cannot {command} it. Ask the on-call or a manager.",
     # -- ticket status by phone (menu option 3), to a caller not verified on this call ------

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from core.config import Config, Staff
 from core.db import get_locked, insert_now
 from dispatch import jobs, oncall
-from dispatch.escalation import page_text
+from dispatch.escalation import bursts, page_text
 from dispatch.escalation.models import Escalation
 from dispatch.escalation.policy import begin_now, due_at, final_position
 from dispatch.notification import delivery
@@ -109,14 +109,17 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
         # The pages first, then their timers: a page is what someone waits for. A worker dying in
         # between loses no step: its pages are taken over and an overdue step is swept
         # (dispatch.notification.recovery, dispatch.escalation.recovery).
+        held = [page for page in pages if page.state == "held"]  # a burst's: one digest SMS later
+        pages = [page for page in pages if page.state != "held"]
         for page in sorted(pages, key=lambda p: p.channel != "sms"):
             delivery.send_claimed(runtime, page)
         deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
         jobs.enqueue_many(runtime, ([(following, escalate, (ticket_id, position + 1))] if following else [])
                           + [(deadline, delivery.check_delivery, (page.id,)) for page in pages])
+        bursts.schedule(runtime, held)
         if position == last:
             return
-        if pages:
+        if pages or held:
             if following > runtime.now():
                 return  # the next position's timer is set (above): nothing more is due yet
             force_position = reason = None
@@ -147,6 +150,7 @@ def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early:
                      channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
                      sender=runtime.process_name, sending_at=now)
                 for p in people]
+        bursts.hold(session, ticket.id, rows, now)
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))

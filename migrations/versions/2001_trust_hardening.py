@@ -1,5 +1,6 @@
 """Trust hardening: a client's require_pin, the length of a contact's PIN, growing PIN locks, wrong PINs
-counted per calling number and across the directory, and the one-time value of a callback's next step.
+counted per calling number and across the directory, and the one-time value of a callback's next step, and
+emergency calls that joined their caller's open P1.
 
 Revision ID: 2001
 Revises: 0003
@@ -17,6 +18,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('joined_calls',
+    sa.Column('call_sid', sa.String(length=64), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('caller', sa.String(length=20), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('call_sid')
+    )
+    with op.batch_alter_table('joined_calls', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_joined_calls_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('pin_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -47,3 +59,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pin_failures_at'))
 
     op.drop_table('pin_failures')
+    with op.batch_alter_table('joined_calls', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_joined_calls_ticket_id'))
+    op.drop_table('joined_calls')
