@@ -451,15 +451,23 @@ def ticket_status():
     number = numbers.parse_number(request.form.get("Digits"), config.ticket_prefix)
     caller = phones.caller_id(request.form.get("From"), config.region)
     response = VoiceResponse()
-    ticket = None
+    ticket, verified = None, False
     if number is not None:
         try:
             with runtime.store.reading() as session:
-                ticket = queries.find_for_caller(session, number, caller)
+                proof = identity.verified_on_call(session, _call_sid(), runtime.now())
+                if proof is not None:
+                    ticket = queries.find_for_verified(session, number, proof.contact_id)
+                    verified = ticket is not None
+                if ticket is None:
+                    ticket = queries.find_for_caller(session, number, caller)
         except SQLAlchemyError:
             log.error("database unavailable for a ticket status lookup")
     if ticket is None:
         speak(response, "status_not_found")
+    elif not verified:  # caller ID proves nothing: only whether someone is on it
+        speak(response, "status_assigned" if queries.is_assigned(ticket) else "status_not_assigned",
+              spelled=speech.spoken_ticket(config.ticket_prefix, ticket.id))
     else:
         speak(response, "status_found", spelled=speech.spoken_ticket(config.ticket_prefix, ticket.id),
               status=say(f"status_words_{ticket.status}") if ticket.status in STATUSES else ticket.status,

@@ -134,7 +134,8 @@ def start_worker(stack, name: str, burst: bool = False, data_dir: Path | None = 
     env = {**os.environ, "IVR_CONFIG": str(settings.config_path), "REDIS_URL": settings.redis_url,
            "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(data_dir or settings.data_dir),
            "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
-           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or ""}
+           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or "",
+           "IVR_SECRET_KEY": settings.secret_key or ""}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / f"worker-{name}.log", "ab") as log:  # the child keeps its own copy
         return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name,

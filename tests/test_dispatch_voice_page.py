@@ -106,10 +106,11 @@ def test_a_call_answered_after_someone_else_acknowledged_says_who(paged):
 
 
 def test_page_urls_are_signed_and_unknown_pages_end_politely(paged):
-    assert paged.client.post("/voice/page?page=1", data={"CallSid": "CA1"}).status_code == 403
-    status, body = paged.hooks.post("/voice/page?page=999", {"CallSid": "CA1", "AnsweredBy": "human"})
+    call_sid = "CA" + "1" * 32
+    assert paged.client.post("/voice/page?page=1", data={"CallSid": call_sid}).status_code == 403
+    status, body = paged.hooks.post("/voice/page?page=999", {"CallSid": call_sid, "AnsweredBy": "human"})
     assert status == 200 and "no longer active" in body
-    status, body = paged.hooks.post("/voice/page?page=abc", {"CallSid": "CA1"})
+    status, body = paged.hooks.post("/voice/page?page=abc", {"CallSid": call_sid})
     assert status == 200 and "no longer active" in body
 
 

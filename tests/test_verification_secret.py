@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.config import ConfigError
+from core.settings import Settings
 from dispatch.verification import secret_box
 from dispatch.verification.models import OneTimeSecret
 from dispatch.verification.one_time_secrets import expire_secret
@@ -241,7 +242,10 @@ def test_disclosures_refuse_bad_requests_without_echoing_the_secret(stack):
 
 
 def test_the_key_file_is_private_and_a_bad_key_is_refused(stack, tmp_path):
-    key_file = stack.runtime.settings.data_dir / secret_box.KEY_FILE
+    """On the embedded defaults (no DATABASE_URL) the key is a file made in the data folder."""
+    embedded = Settings.from_env({"IVR_DATA_DIR": str(tmp_path / "embedded")})
+    secret_box.box_for(embedded)
+    key_file = embedded.data_dir / secret_box.KEY_FILE
     assert key_file.stat().st_mode & 0o777 == 0o600
     with pytest.raises(ConfigError, match="IVR_SECRET_KEY"):
         secret_box.box_for(dataclasses.replace(stack.runtime.settings, secret_key="too-short"))

@@ -63,7 +63,7 @@ def _key_file(data_dir: Path) -> bytes:
     """Read the data folder's key, creating it (0600, atomically) the first time."""
     path = data_dir / KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         draft = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
