@@ -42,6 +42,14 @@ def public_url() -> str:
 
 def require_twilio_signature() -> None:
     """``before_request`` hook of the Twilio blueprints: 403 unless the signature validates."""
+    token = _runtime().settings.twilio_auth_token
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token:
+        log.error("TWILIO_AUTH_TOKEN is not set, so no webhook can be verified: refusing %s", request.path)
+        abort(403)
+    if not signature:
+        log.warning("refused %s: no X-Twilio-Signature", request.path)
+        abort(403)
     if (request.content_length or 0) > MAX_BODY_BYTES:
         log.warning("refused %s: a body of %s bytes", request.path, request.content_length)
         abort(413)
@@ -49,17 +57,20 @@ def require_twilio_signature() -> None:
     if len(body) > MAX_BODY_BYTES or body.count(b"&") >= MAX_FIELDS:
         log.warning("refused %s: a body of %d bytes, %d fields", request.path, len(body), body.count(b"&") + 1)
         abort(413)
-    token = _runtime().settings.twilio_auth_token
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token:
-        log.error("TWILIO_AUTH_TOKEN is not set, so no webhook can be verified: refusing %s", request.path)
-        abort(403)
-    if not signature or not RequestValidator(token).validate(public_url(), request.form, signature):
+    if not RequestValidator(token).validate(public_url(), request.form, signature):
         log.warning("refused %s: X-Twilio-Signature does not match (forged, or PUBLIC_BASE_URL wrong?)",
                     request.path)
         abort(403)
+    malformed = malformed_sid(request.form)
+    if malformed is not None:
+        log.warning("refused %s: %s is not of Twilio's shape", request.path, malformed)
+        abort(400)
+
+
+def malformed_sid(form) -> str | None:
+    """The name of the first SID in ``form`` that is not of Twilio's shape, or None."""
     for name, shape in _SID.items():
-        value = request.form.get(name)
+        value = form.get(name)
         if value and not shape.fullmatch(value):
-            log.warning("refused %s: %s is not of Twilio's shape", request.path, name)
-            abort(400)
+            return name
+    return None

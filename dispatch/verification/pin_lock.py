@@ -81,6 +81,12 @@ def clear(row: PinLock) -> None:
     row.consecutive_failures, row.locked_until, row.locks = 0, None, 0
 
 
+def may_reset(config, staff_id) -> bool:
+    """Whether ``staff_id`` may lift a PIN lock: a manager (by role, or as the policy's last level)."""
+    person = config.staff.get(staff_id) if isinstance(staff_id, str) else None
+    return person is not None and (person.role == "manager" or person.id in config.managers)
+
+
 def reset(session, contact_id: int) -> bool:
     """A manager lifts the contact's lock (any lock, the third included); returns whether one was on."""
     row = lock_row(session, contact_id)

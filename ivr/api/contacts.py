@@ -74,15 +74,14 @@ def reset_pin_lock(contact_id: int):
     """A manager lifts the contact's PIN lock (the third lock ends only this way); body ``{"manager": id}``."""
     runtime = _runtime()
     manager = _body().get("manager")
-    person = runtime.config.staff.get(manager) if isinstance(manager, str) else None
-    if person is None or (person.role != "manager" and person.id not in runtime.config.managers):
+    if not pin_lock.may_reset(runtime.config, manager):
         return jsonify(error="manager must be the staff id of a manager"), 400
     with runtime.store.transaction() as session:
         if session.get(Contact, contact_id) is None:
             return jsonify(error=f"no contact {contact_id}"), 404
         was_locked = pin_lock.reset(session, contact_id)
-    log.warning("PIN lock of contact %s reset by manager %s", contact_id, person.id)
-    return jsonify(contact_id=contact_id, was_locked=was_locked, reset_by=person.id)
+    log.warning("PIN lock of contact %s reset by manager %s", contact_id, manager)
+    return jsonify(contact_id=contact_id, was_locked=was_locked, reset_by=manager)
 
 
 @bp.post("/api/disclosures")

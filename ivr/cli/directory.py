@@ -35,8 +35,7 @@ def reset_pin_lock(contact_id, manager):
     from dispatch.verification import pin_lock
 
     runtime = _runtime()
-    person = runtime.config.staff.get(manager)
-    if person is None or (person.role != "manager" and person.id not in runtime.config.managers):
+    if not pin_lock.may_reset(runtime.config, manager):
         raise click.ClickException(f"{manager!r} is not the staff id of a manager")
     with runtime.store.transaction() as session:
         contact = session.get(Contact, contact_id)
@@ -45,4 +44,4 @@ def reset_pin_lock(contact_id, manager):
         name = contact.name
         was_locked = pin_lock.reset(session, contact_id)
     click.echo(f"PIN entry for {name} (contact {contact_id}) {'unlocked' if was_locked else 'was not locked'}; "
-               f"reset by {person.id}")
+               f"reset by {manager}")

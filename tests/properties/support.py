@@ -34,6 +34,7 @@ from dispatch.calls.intake import BOXES
 from dispatch.notification.models import Page
 from dispatch.tickets.models import Ticket, TimelineEvent
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, new_sid
+from ivr import signature
 from tests.support import AUTH_TOKEN, CLIENT_PHONE, NY, SUPPORT_NUMBER
 from tests.verification_helpers import ANN, ANN_PIN, BEN, GIL, STRANGER
 
@@ -170,7 +171,7 @@ NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", 
 
 
 QUERY = st.fixed_dictionaries({}, optional={
-    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS,
+    "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS, "n": one_of_values("0" * 22),
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
                       st.sampled_from([Seeded("voice_page"), Seeded("bridge_page")]), NUMBERS),
@@ -242,7 +243,13 @@ VOICE_ENDPOINTS = [
     Endpoint("/verification/callback", CALLEE, ("token", "wait")),
     Endpoint("/verification/callback/confirm", CALLEE, ("token",)),
     Endpoint("/verification/callback/pin", CALLEE, ("token",)),
-    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret")),
+    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret", "n")),
+    Endpoint("/verification/callback/connect", CALLEE, ("token", "n")),
+    # The hand-over's legs: the screening prompt (a leg of no verified callback hears nothing) and
+    # its key (empty bridges, anything else drops that leg only); the <Dial>'s end.
+    Endpoint("/verification/callback/screen", CALLEE, ("token",), silent_end=lambda p: True),
+    Endpoint("/verification/callback/accept", CALLEE, ("token",), silent_end=lambda p: True, empty_ok=True),
+    Endpoint("/verification/callback/handed", CALLEE, ("token",), silent_end=lambda p: True),
     Endpoint("/voice/recording-status", CALLBACK, ("box",)),
     Endpoint("/voice/transcription", CALLBACK, ("box",)),
     Endpoint("/voice/status", CALLBACK),
@@ -450,9 +457,13 @@ def check_voice_answer(world: World, endpoint: Endpoint, url: str, params: dict,
 
 
 def _expected_status(params: dict, world: World) -> int:
-    """413 when the form is over the app's limit (Twilio's webhooks are a few KB), else 200."""
-    size = len(urlencode(resolve(params, world.seeded)).encode())
-    return 413 if size > world.app.config["MAX_CONTENT_LENGTH"] else 200
+    """413 when the form is over the webhooks' limits (Twilio's are a few KB and a few dozen fields),
+    400 when a SID in it is not of Twilio's shape, else 200."""
+    resolved = resolve(params, world.seeded)
+    body = urlencode(resolved).encode()
+    if len(body) > signature.MAX_BODY_BYTES or body.count(b"&") >= signature.MAX_FIELDS:
+        return 413
+    return 400 if signature.malformed_sid(resolved) is not None else 200
 
 
 def _assert_walk_documents(world: World, phone: PhoneCall, silent_end: bool) -> None:

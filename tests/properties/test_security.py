@@ -86,7 +86,10 @@ CALLBACK_SCRIPTS = st.builds(lambda right, then: ["1", ANN_PIN + "#", "1", "9"][
 
 
 @settings(PROPERTY, max_examples=10)
-@given(who=st.sampled_from([ANN, BEN]), answered_by=statuses("human", "machine_start", "fax", "unknown"),
+# (AnsweredBy of any kind, short enough that the webhook stays under the 32 KB Twilio never comes near:
+# a longer one is refused before it is read, as test_a_wrongly_signed_request_is_refused_and_changes_nothing shows.)
+@given(who=st.sampled_from([ANN, BEN]),
+       answered_by=statuses("human", "machine_start", "fax", "unknown").filter(lambda v: len(v.encode()) < 2000),
        keys=CALLBACK_SCRIPTS, forge_at=st.one_of(st.none(), st.integers(0, 5)),
        with_secret=st.booleans())
 def test_a_dual_callback_answered_with_any_keys_reads_a_secret_only_after_the_pin(world, who, answered_by, keys,

@@ -66,8 +66,11 @@ def test_whatever_the_recording_callbacks_say_the_voice_page_reading_them_is_val
             "RecordingSid": new_sid("RE"), "RecordingUrl": recording_url, "RecordingStatus": "completed",
             "RecordingDuration": "42"}), ("/voice/transcription", {
             "TranscriptionText": transcript, "TranscriptionStatus": "completed"})):
-        response, _, _, crashes = world.post(path, {"box": "emergency"}, {
-            "CallSid": call_sid, "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID, **params})
+        params = {"CallSid": call_sid, "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID, **params}
+        response, _, _, crashes = world.post(path, {"box": "emergency"}, params)
+        if (expected := _expected_status(params, world)) != 200:  # over the size Twilio never comes near
+            assert response.status_code == expected
+            return
         assert response.status_code == 200 and not crashes, crashes
     [ticket] = world.tickets_of_call(call_sid)
     if transcript:  # the words are kept (PostgreSQL's text cannot hold a NUL, so the store drops those)
@@ -86,7 +89,8 @@ TECHNICIAN_KEYS = keys(("4", 2), ("6", 2), ("1", 2), ("*", 2), ("9", 1), ("#", 1
 
 
 @settings(PROPERTY, max_examples=8)
-@given(answered_by=statuses("human", "machine_start", "machine_end_beep", "fax", "unknown"),
+@given(answered_by=statuses("human", "machine_start", "machine_end_beep", "fax", "unknown").filter(
+           lambda v: len(v.encode()) < 2000),  # longer: refused before it is read (413), as Twilio never sends
        keys=st.lists(TECHNICIAN_KEYS, max_size=5), transcript=TRANSCRIPTS.filter(lambda t: len(t) < 3000),
        acknowledged_by_sms=st.booleans())
 def test_a_technician_answering_a_voice_page_with_any_keys(world, answered_by, keys, transcript,
@@ -105,7 +109,7 @@ def test_a_technician_answering_a_voice_page_with_any_keys(world, answered_by, k
     [page_call] = [c for c in stack.fake.calls if urlsplit(c["url"]).path == "/voice/page"
                    and world.page_ticket(int(_query_value(c["url"], "page"))) == ticket["id"]]
     if acknowledged_by_sms:  # another technician takes it while the phone rings
-        assert stack.fake.sms_from(on_call(stack)["secondary"], f"ACK {ticket['id']}", SUPPORT_NUMBER)[0] == 200
+        assert stack.fake.sms_from(on_call(stack)["manager"], f"ACK {ticket['id']}", SUPPORT_NUMBER)[0] == 200  # any ticket: a manager
     world.errors.records.clear()
     expected = "acknowledged" if acknowledged_by_sms else "new"
     try:
@@ -140,8 +144,8 @@ def test_a_signed_voice_webhook_always_gets_valid_twiml_and_never_a_dead_end(wor
     world.stack.clock.set(at)
     query = {k: v for k, v in query.items() if k in endpoint.args}
     response, url, sent, crashes = world.post(endpoint.path, query, params)
-    if _expected_status(params, world) == 413:
-        assert response.status_code == 413
+    if (expected := _expected_status(params, world)) != 200:  # too large, or a SID of no Twilio shape
+        assert response.status_code == expected
         return
     check_voice_answer(world, endpoint, url, sent, response, crashes)
 
