@@ -1,5 +1,6 @@
 """Menu option 2 on the phone: prove who you are, by portal PIN or by dual callback;
-and the callback itself, where a waiting one-time secret is read out.
+and the callback itself, where a waiting one-time secret is read out and the verified
+person is then offered the desk or the on-call technician, on that same call.
 
 What a caller hears never depends on whether the number they call from or key in
 belongs to a contact, whether that contact has a PIN, or whether PIN entry is locked:
