@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.calls import spool
 from dispatch.calls.intake import BOXES
+from dispatch.calls.models import JoinedCall
 from dispatch.notification.models import Page
 from dispatch.tickets.models import Ticket, TimelineEvent
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, new_sid
@@ -337,10 +338,14 @@ class World:
                     session.scalar(select(func.count()).select_from(TimelineEvent)))
 
     def tickets_of_call(self, call_sid: str) -> list[dict]:
-        """The call's voicemail or missed-call tickets (a verification ticket has its own key)."""
+        """The call's voicemail or missed-call tickets (a verification ticket has its own key), or the
+        open P1 its caller's emergency call joined (one number opens only so many an hour)."""
         with self.stack.runtime.store.transaction() as session:
             found = session.scalars(select(Ticket).where(Ticket.call_sid == call_sid,
                                                          Ticket.kind != "verification")).all()
+            joined = session.get(JoinedCall, call_sid)
+            if joined is not None:
+                found = [*found, session.get(Ticket, joined.ticket_id)]
             return [_summary(t) for t in found]
 
 
