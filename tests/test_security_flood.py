@@ -53,9 +53,13 @@ def test_a_burst_of_emergencies_is_one_page_then_one_digest(paging):
     assert digest["body"] == "3 new emergencies: CS-000002, CS-000004, CS-000005. Reply ACK n for each, e.g. ACK 2"
     assert events(paging.ticket("CS-000004"), "page_bundled")[0]["staff"] == \
         paging.api("/api/oncall").get_json()["primary"]["id"]
+    text(paging, people["manager"], "ACK 4")  # those the digest named are told who took one
+    settle(paging)
+    assert [(m["to"], m["body"]) for m in paging.fake.messages[2:]] == [
+        (people["primary"], "CS-000004 was taken by Dave Diaz. Nothing to do.")]
     emergency_voicemail(paging, from_="+12705550399")  # within a minute of the digest: held again
     settle(paging)
-    assert len(paging.fake.messages) == 2
+    assert len(paging.fake.messages) == 3
     advance(paging, seconds=60)
     assert paging.fake.messages[-1]["body"].startswith("1 new emergencies: CS-000006")
     # The policy goes on per ticket: at minute 5 each unacknowledged ticket's voice step.
