@@ -29,7 +29,7 @@ _SECTIONS = {
     "staff": {"id", "name", "mobile", "role"},
     "oncall": {"rotation", "handoff", "managers", "escalation", "repeat", "delivery_deadline_minutes"},
     "oncall.escalation": {"notify", "channel", "after_minutes"},
-    "security": {"callable_countries", "emergencies_per_caller_per_hour"},
+    "security": {"callable_countries", "emergencies_per_caller_per_hour", "page_burst_seconds"},
 }
 
 
@@ -91,6 +91,7 @@ class Config:
     # [security]: CALL dials only callers in these countries (ISO codes); P1s one number may open an hour.
     callable_countries: frozenset[str] = frozenset()
     emergencies_per_caller_per_hour: int = 3
+    page_burst_seconds: int = 60  # an emergency SMS within this long of the last one waits for the digest
     source: str = field(default="config", compare=False)
 
     def staff_with_mobile(self, e164: str | None) -> Staff | None:
@@ -213,6 +214,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
                  f"security.callable_countries[{i}]", f"{code!r} is not a two-letter country code such as US")
     v.expect(bool(countries), "security.callable_countries", "needs at least one country code")
     emergencies = v.integer(security, "security.emergencies_per_caller_per_hour", 3, 1, 100)
+    burst = v.integer(security, "security.page_burst_seconds", 60, 0, 600)
 
     return Config(
         company_name=name, timezone=timezone, support_number=support_number, ticket_prefix=prefix,
@@ -223,7 +225,8 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         voicemail_max_seconds=max_seconds, voicemail_min_seconds=min_seconds, staff=staff,
         rotation=rotation, handoff_weekday=handoff_weekday, handoff_time=handoff_time, managers=managers,
         escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline,
-        callable_countries=frozenset(countries), emergencies_per_caller_per_hour=emergencies, source=source,
+        callable_countries=frozenset(countries), emergencies_per_caller_per_hour=emergencies,
+        page_burst_seconds=burst, source=source,
     )
 
 

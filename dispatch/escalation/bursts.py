@@ -10,6 +10,7 @@ one SMS naming every held ticket still unacknowledged: "3 new emergencies: CS-00
 CS-000125, CS-000126. Reply ACK n for each." So each person gets at most one emergency
 SMS a window, however many P1s arrive; the first of a burst is never delayed. Voice
 pages are not held: a call is placed per ticket when its policy reaches a voice step.
+The window is ``[security] page_burst_seconds`` (60; 0 sends every page on its own).
 """
 from __future__ import annotations
 
@@ -27,23 +28,25 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
 from dispatch.tickets.timeline import add_event
 
-WINDOW = timedelta(seconds=60)
 MAX_LISTED = 8  # ticket numbers in one digest; the rest are counted ("and 4 more")
 SENT_STATES = ("claimed", "sending", "sent")
 
 
-def hold(session, ticket_id: int, rows: list[Page], now: datetime) -> None:
+def hold(session, config, ticket_id: int, rows: list[Page], now: datetime) -> None:
     """Mark as held, before they are inserted, the SMS pages of ``rows`` whose person had an emergency
-    SMS for another ticket within ``WINDOW``."""
+    SMS for another ticket within the window."""
+    window = timedelta(seconds=config.page_burst_seconds)
+    if not window:
+        return
     for row in rows:
         if row.channel != "sms" or row.kind != "page":
             continue
         last = session.scalar(select(func.max(Page.created_at)).where(
             Page.staff_id == row.staff_id, Page.channel == "sms", Page.kind.in_(("page", "digest")),
-            Page.ticket_id != ticket_id, Page.state.in_(SENT_STATES), Page.created_at > now - WINDOW))
+            Page.ticket_id != ticket_id, Page.state.in_(SENT_STATES), Page.created_at > now - window))
         if last is not None:
             row.state, row.attempts, row.sender, row.sending_at = "held", 0, None, None
-            row.error = f"held for the digest due {(last + WINDOW).isoformat()}"
+            row.error = f"held for the digest due {(last + window).isoformat()}"
 
 
 def schedule(runtime: Runtime, held: list[Page]) -> None:

@@ -150,7 +150,7 @@ def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early:
                      channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
                      sender=runtime.process_name, sending_at=now)
                 for p in people]
-        bursts.hold(session, ticket.id, rows, now)
+        bursts.hold(session, config, ticket.id, rows, now)
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
