@@ -32,12 +32,13 @@ MAX_LISTED = 8  # ticket numbers in one digest; the rest are counted ("and 4 mor
 SENT_STATES = ("claimed", "sending", "sent")
 
 
-def hold(session, config, ticket_id: int, rows: list[Page], now: datetime) -> None:
+def hold(session, config, ticket_id: int, rows: list[Page], now: datetime) -> list[tuple[str, datetime]]:
     """Mark as held, before they are inserted, the SMS pages of ``rows`` whose person had an emergency
-    SMS for another ticket within the window."""
+    SMS for another ticket within the window; returns the digests they wait for, (staff id, when)."""
     window = timedelta(seconds=config.page_burst_seconds)
+    digests = []
     if not window:
-        return
+        return digests
     for row in rows:
         if row.channel != "sms" or row.kind != "page":
             continue
@@ -47,13 +48,15 @@ def hold(session, config, ticket_id: int, rows: list[Page], now: datetime) -> No
         if last is not None:
             row.state, row.attempts, row.sender, row.sending_at = "held", 0, None, None
             row.error = f"held for the digest due {(last + window).isoformat()}"
+            digests.append((row.staff_id, last + window))
+    return digests
 
 
-def schedule(runtime: Runtime, held: list[Page]) -> None:
-    """Queue the digest of each person with a page just held, at the end of their window."""
-    for page in held:
-        due = datetime.fromisoformat(page.error.rsplit(" ", 1)[-1])
-        jobs.enqueue(runtime, send_digest, page.staff_id, int(due.timestamp()), at=due)
+def schedule(runtime: Runtime, digests: list[tuple[str, datetime]]) -> None:
+    """Queue each digest a page was just held for, at the end of its person's window (one job a window:
+    its id names the person and the time)."""
+    for staff_id, due in digests:
+        jobs.enqueue(runtime, send_digest, staff_id, int(due.timestamp()), at=due)
 
 
 def send_digest(staff_id: str, due: int) -> None:

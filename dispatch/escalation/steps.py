@@ -98,7 +98,8 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
                         next_position=position + 1, next_due_at=following)).rowcount:
                     continue
                 with session.no_autoflush:  # choosing the people reads nothing pending: one flush at commit
-                    pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
+                    pages, digests = _claim(session, runtime, ticket, position, now,
+                                            reason if due > now else None)
                 if position == last:
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
@@ -116,7 +117,7 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
         deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
         jobs.enqueue_many(runtime, ([(following, escalate, (ticket_id, position + 1))] if following else [])
                           + [(deadline, delivery.check_delivery, (page.id,)) for page in pages])
-        bursts.schedule(runtime, held)
+        bursts.schedule(runtime, digests)
         if position == last:
             return
         if pages or held:
@@ -128,9 +129,12 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
     jobs.enqueue(runtime, escalate, ticket_id, position, at=due)
 
 
-def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early: str | None) -> list[Page]:
+def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early: str | None
+           ) -> tuple[list[Page], list]:
     """Insert the page rows of ``position``, already ``sending`` (this process owns them; a concurrent
-    claim of the same rows fails on their key), and note the step on the timeline."""
+    claim of the same rows fails on their key), and note the step on the timeline. Returns the rows,
+    and the burst digests that SMS rows held back wait for (``bursts``)."""
+    digests = []
     config = runtime.config
     prefix = config.ticket_prefix
     if position == final_position(config):
@@ -150,11 +154,11 @@ def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early:
                      channel=step.channel, to=p.mobile, body=body, created_at=now, state="sending", attempts=1,
                      sender=runtime.process_name, sending_at=now)
                 for p in people]
-        bursts.hold(session, config, ticket.id, rows, now)
+        digests = bursts.hold(session, config, ticket.id, rows, now)
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
-    return [insert_now(session, row) for row in rows]
+    return [insert_now(session, row) for row in rows], digests
 
 
 def recipients(session, config: Config, notify: str, at: datetime) -> list[Staff]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -267,11 +268,13 @@ def spend_nonce(runtime: Runtime, callback: Callback, nonce: str) -> bool:
     return False
 
 
+@dataclass(frozen=True)
 class HandOver:
     """Whom the verified person is put through to: ``desk`` (business hours) or ``oncall``."""
 
-    def __init__(self, to: str, numbers: tuple[str, ...], staff_id: str | None = None):
-        self.to, self.numbers, self.staff_id = to, numbers, staff_id
+    to: str
+    numbers: tuple[str, ...]
+    staff_id: str | None = None
 
 
 def hand_over_target(runtime: Runtime) -> HandOver:
