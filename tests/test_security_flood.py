@@ -65,3 +65,19 @@ def test_a_burst_of_emergencies_is_one_page_then_one_digest(paging):
     # The policy goes on per ticket: at minute 5 each unacknowledged ticket's voice step.
     advance(paging, minutes=5)
     assert {c["to"] for c in paging.fake.calls} == {people["primary"]}
+
+
+def test_a_held_page_whose_digest_redis_lost_is_sent_by_the_sweep(paging):
+    from dispatch.escalation import recovery
+
+    people = on_call(paging)
+    for n in range(3):
+        emergency_voicemail(paging, from_=f"+1270555{n + 500:04d}")
+        settle(paging)
+    assert len(paging.fake.messages) == 1
+    paging.runtime.redis.flushall()  # a Redis restarted without its data: every timer is gone
+    paging.clock.advance(seconds=91)
+    assert recovery.sweep_overdue(paging.runtime) >= 1
+    settle(paging)
+    assert paging.fake.messages[-1]["to"] == people["primary"]
+    assert paging.fake.messages[-1]["body"].startswith("2 new emergencies: CS-000002, CS-000003.")
