@@ -15,7 +15,7 @@ from core import migrations
 from core.clock import SystemClock
 from core.config import load_config
 from core.db import Store
-from core.settings import Settings
+from core.settings import Settings, prepare_data_dir
 from dispatch.runtime import Clock, Runtime
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, carrier=
     settings = settings or Settings.from_env()
     config = load_config(settings.config_path)
     settings.check(config)
+    prepare_data_dir(settings.data_dir)
     load_models()
     store = Store(settings.database_url)
     try:

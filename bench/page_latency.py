@@ -58,7 +58,8 @@ def main() -> int:
     env = {**os.environ, "IVR_CONFIG": str(settings.config_path), "REDIS_URL": redis_server.url,
            "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(settings.data_dir),
            "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
-           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": "http://localhost"}
+           "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": "http://localhost",
+           "IVR_SECRET_KEY": settings.secret_key}
     worker = subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", "bench"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     queue = stack.runtime.queue("urgent")

@@ -46,6 +46,7 @@ _SECTIONS = {
     "sla": {"warn_at", *PRIORITIES},
     "sla.priority": {"name", "response", "resolution", "clock"},
     "followup": {"confirm_by_sms", "waiting_reminders", "reminder_every", "reopen_within", "survey", "digest_to"},
+    "security": {"callable_countries", "emergencies_per_caller_per_hour", "page_burst_seconds"},
 }
 HANDOFF_EVENTS = ("ticket.created", "ticket.updated")
 WEBHOOK_FORMATS = ("auto", "json", "slack", "teams")
@@ -164,6 +165,10 @@ class Config:
     sla: dict[str, SlaTarget] = field(default_factory=dict)  # priority -> target; a priority left out has none
     sla_warn_at: float = 0.75
     followup: Followup = field(default_factory=Followup)
+    # [security]: CALL dials only callers in these countries (ISO codes); P1s one number may open an hour.
+    callable_countries: frozenset[str] = frozenset()
+    emergencies_per_caller_per_hour: int = 3
+    page_burst_seconds: int = 60  # an emergency SMS within this long of the last one waits for the digest
     source: str = field(default="config", compare=False)
     handoff: Handoff = field(default_factory=Handoff)
 
@@ -194,7 +199,7 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     v.known_keys(raw, set(_SECTIONS) - {"oncall.escalation", "handoff.webhooks", "voices.language",
                                         "sla.priority"}, "")
     for name in ("company", "hours", "menu", "desk", "voicemail", "oncall", "emergency", "voices", "sla",
-                 "followup"):
+                 "followup", "security"):
         section = raw.get(name, {})
         v.expect(isinstance(section, dict), name, "must be a table")
         v.known_keys(section, _SECTIONS[name], name + ".")
@@ -315,6 +320,15 @@ def parse_config(raw: dict, source: str = "config") -> Config:
     warn_at, sla = _sla(v, raw.get("sla", {}))
     followup = _followup(v, raw.get("followup", {}), staff)
 
+    security = raw.get("security", {})
+    countries = v.list(security, "security.callable_countries") if "callable_countries" in security else [region]
+    for i, code in enumerate(countries):
+        v.expect(isinstance(code, str) and code in phonenumbers.SUPPORTED_REGIONS,
+                 f"security.callable_countries[{i}]", f"{code!r} is not a two-letter country code such as US")
+    v.expect(bool(countries), "security.callable_countries", "needs at least one country code")
+    emergencies = v.integer(security, "security.emergencies_per_caller_per_hour", 3, 1, 100)
+    burst = v.integer(security, "security.page_burst_seconds", 60, 0, 600)
+
     return Config(
         company_name=name, timezone=timezone, support_number=support_number, ticket_prefix=prefix,
         region=region, hours=hours, holidays=holidays, holiday_country=holiday_country,
@@ -326,7 +340,8 @@ def parse_config(raw: dict, source: str = "config") -> Config:
         escalation=tuple(steps), escalation_repeat=repeat, delivery_deadline_minutes=deadline,
         desk_digit=digits["desk_digit"], languages=languages, emergency_mode=emergency_mode,
         emergency_ring_seconds=emergency_ring, emergency_callback_minutes=emergency_callback, voices=voices,
-        sla=sla, sla_warn_at=warn_at, followup=followup, source=source, handoff=handoff,
+        sla=sla, sla_warn_at=warn_at, followup=followup, callable_countries=frozenset(countries),
+        emergencies_per_caller_per_hour=emergencies, page_burst_seconds=burst, source=source, handoff=handoff,
     )
 
 

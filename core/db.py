@@ -75,6 +75,12 @@ class Store:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # Made here, readable by this user only: SQLite gives its WAL and shared-memory
+                # files the database file's own permissions.
+                try:
+                    os.close(os.open(parsed.database, os.O_WRONLY | os.O_CREAT, 0o600))
+                except OSError:
+                    pass  # not a file it can make (a folder there, a read-only disk): the first query says so
             options["connect_args"] = {"timeout": LOCK_TIMEOUT_SECONDS}
         else:
             # A server connection can drop (a restart, a proxy's idle time-out): test it at checkout.

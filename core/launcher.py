@@ -88,9 +88,11 @@ def api_token(env: dict, data_dir: Path) -> tuple[str, Path | None, bool]:
     return token, path, made
 
 
-def _health(port: int) -> dict | None:
+def _health(port: int, token: str) -> dict | None:
+    """/health's full report (the token shows what is up and what is not), or None while it does not answer."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/health", headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+        with urllib.request.urlopen(request, timeout=2) as response:
             return json.loads(response.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None
@@ -143,7 +145,7 @@ class Launcher:
         if self.settings.redis_url is None:
             url, self.started_redis = embedded_redis.ensure_running(self.data_dir)
             self.env["REDIS_URL"] = url
-            _say(f"embedded Redis started at {url}" if self.started_redis else
+            _say(f"embedded Redis started at {url} ({embedded_redis.server_binary()})" if self.started_redis else
                  f"embedded Redis already running at {url}: not started by this run, it is left running at exit")
         for n in range(1, self.rq_workers + 1):
             self._start_worker(n)
@@ -160,7 +162,7 @@ class Launcher:
         while True:
             if self.web.poll() is not None:
                 raise SystemExit(f"run: the web app exited with {self.web.returncode} before it answered")
-            health = _health(self.port)
+            health = _health(self.port, self.env["API_TOKEN"])
             if health is not None:
                 answered_at = answered_at or time.monotonic()
                 if health.get("workers") or time.monotonic() > answered_at + WORKERS_SECONDS:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from core.config import Config, ConfigError
 
 SECRETS = ("twilio_auth_token", "api_token", "secret_key")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.toml"
 
@@ -66,6 +67,15 @@ class Settings:
         smtp_url = env.get("SMTP_URL") or None
         if smtp_url:
             _check_smtp_url(smtp_url)
+        if base and base.startswith("http://") and urlsplit(base).hostname not in LOCAL_HOSTS:
+            # Twilio would send every webhook, signature and all, in clear over the internet.
+            raise ConfigError("PUBLIC_BASE_URL", f"{base!r} must be https:// (http:// only for localhost or "
+                              "127.0.0.1)", "environment")
+        if env.get("DATABASE_URL") and not env.get("IVR_SECRET_KEY"):
+            # A shared database means several hosts: a key file in one host's data folder would
+            # differ from the next host's, and lie beside the data it protects.
+            raise ConfigError("IVR_SECRET_KEY", "must be set whenever DATABASE_URL is set (32 random bytes in "
+                              "URL-safe base64; see docs/verification.md, Keys)", "environment")
         return cls(
             config_path=config_path,
             data_dir=data_dir,
@@ -99,6 +109,15 @@ def _check_smtp_url(url: str) -> None:
         raise ConfigError("SMTP_URL", problem, "environment") from None
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ConfigError("SMTP_URL", problem, "environment")
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data folder (the SQLite file, the spool, the embedded Redis, the key file) readable
+    by this user only, and make an existing one so."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
 
 
 def _without_password(url: str) -> str:

@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import phones
 from core.db import parse_id
-from dispatch.escalation import page_text, responses, steps
+from dispatch.escalation import bridging, page_text, responses, steps
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.notification.twilio import statuses
@@ -218,6 +218,10 @@ def bridge(page, ticket):
         return hang_up()
     if ticket.caller == phones.ANONYMOUS:
         return hang_up("voice_bridge_withheld")
+    refused = bridging.refusal(_runtime().config, ticket)  # checked again: the ticket may have changed
+    if refused is not None:
+        log.warning("bridge of page %s refused at dialling: %s %s", page.id, refused.reason, refused.detail)
+        return hang_up("voice_bridge_refused")
     response = VoiceResponse()
     speak(response, "voice_bridge_connecting", spoken=_spoken(ticket))
     dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,

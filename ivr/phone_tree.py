@@ -21,11 +21,13 @@ from core.db import parse_id
 from dispatch import directory
 from dispatch.calls import intake, live, spool
 from dispatch.calls import log as call_log
+from dispatch.directory.models import Contact
 from dispatch.escalation import page_text
 from dispatch.followup import actions, lifecycle
 from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
+from dispatch.verification import identity
 from ivr.after_response import after_response
 from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
@@ -309,11 +311,18 @@ def _caller_words(caller_raw: str | None) -> str:
 @bp.post("/desk-screen")
 def desk_screen():
     """Played to the technician who picks up, so a desk phone's own voicemail cannot 'answer'."""
+    runtime = _runtime()
     who = _caller_words(request.form.get("From"))
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
                              action=url_for("voice.desk_accept", call=_screened_call() or None))
-    speak(gather, "desk_screen_emergency" if request.args.get("box") == "emergency" else "desk_screen", who=who)
+    with runtime.store.reading() as session:  # a caller verified by PIN on this very call says so
+        proof = identity.verified_on_call(session, _screened_call(), runtime.now())
+        contact = session.get(Contact, proof.contact_id) if proof else None
+        if contact is not None:
+            speak(gather, "verify_desk_screen", caller=who, contact=contact.name, client=contact.client.name)
+    if contact is None:
+        speak(gather, "desk_screen_emergency" if request.args.get("box") == "emergency" else "desk_screen", who=who)
     response.hangup()
     return twiml(response)
 
@@ -676,18 +685,28 @@ def ticket_status():
         return twiml(_ring_desk(VoiceResponse(), "support"))
     caller = phones.caller_id(request.form.get("From"), config.region)
     response = VoiceResponse()
-    ticket = None
+    ticket, verified = None, False
     candidates = numbers.keyed_candidates(keyed, config.ticket_prefix)
     if candidates:
         try:
             with runtime.store.reading() as session:
-                ticket = next(filter(None, (queries.find_for_caller(session, n, caller) for n in candidates)), None)
+                proof = identity.verified_on_call(session, _call_sid(), runtime.now())
+                if proof is not None:
+                    ticket = next(filter(None, (queries.find_for_verified(session, n, proof.contact_id)
+                                                for n in candidates)), None)
+                    verified = ticket is not None
+                if ticket is None:
+                    ticket = next(filter(None, (queries.find_for_caller(session, n, caller) for n in candidates)),
+                                  None)
         except SQLAlchemyError:
             log.error("database unavailable for a ticket status lookup")
     language = _lang()
     _note("status")
     if ticket is None:
         _speak(response, "status_not_found")
+    elif not verified:  # caller ID proves nothing: only whether someone is on it
+        _speak(response, "status_assigned" if queries.is_assigned(ticket) else "status_not_assigned",
+               spoken=speech.spoken_ticket(ticket.id))
     else:
         _speak(response, "status_found", spoken=speech.spoken_ticket(ticket.id),
                status=say(f"status_words_{ticket.status}", language) if ticket.status in STATUSES else ticket.status,
@@ -731,12 +750,12 @@ def ticket_reopen():
     """1 after hearing a resolved ticket's status: reopen it (any other key: another ticket's number)."""
     runtime = _runtime()
     ticket_id = parse_id(request.args.get("ticket"))
-    caller = phones.caller_id(request.form.get("From"), runtime.config.region)
     response = VoiceResponse()
     if request.form.get("Digits") != "1" or ticket_id is None:
         return twiml(_ask_ticket_number(response))
-    with runtime.store.reading() as session:
-        allowed = queries.find_for_caller(session, ticket_id, caller) is not None
+    with runtime.store.reading() as session:  # only a caller verified on this call, as for the offer
+        proof = identity.verified_on_call(session, _call_sid(), runtime.now())
+        allowed = proof is not None and queries.find_for_verified(session, ticket_id, proof.contact_id) is not None
     reopened = allowed and actions.reopen_for_caller(runtime, ticket_id, "caller", "phone") == "reopened"
     if reopened:
         _speak(response, "status_reopened", spoken=speech.spoken_ticket(ticket_id))

@@ -1,5 +1,6 @@
 """Menu option 2 on the phone: prove who you are, by portal PIN or by dual callback;
-and the callback itself, where a waiting one-time secret is read out.
+and the callback itself, where a waiting one-time secret is read out and the verified
+person is then offered the desk or the on-call technician, on that same call.
 
 What a caller hears never depends on whether the number they call from or key in
 belongs to a contact, whether that contact has a PIN, or whether PIN entry is locked:
@@ -136,13 +137,13 @@ def pin():
         _speak(response, "verify_no_input")
         return twiml(_ask_pin(response, silences))
     response, notice, ring_back = VoiceResponse(), None, None
+    if digits:  # checked in transactions of its own, the slow hash between them
+        result, notice = identity.check_pin(runtime, _call_sid(), request.form.get("From"), digits, _lang())
     with runtime.store.transaction() as session:
         vcall, _ = identity.open_call(session, runtime, _call_sid(), request.form.get("From"), language=_lang())
         if not digits:
             identity.callback_asked(runtime, vcall, "star" if star else "silence")
             result = PinResult.EXHAUSTED
-        else:
-            result, notice = identity.check_pin(session, runtime, vcall, digits)
         if result is PinResult.RETRY:
             _speak(response, "verify_pin_not_accepted")
             _ask_pin(response)
@@ -265,14 +266,15 @@ def _ask_callback_pin(response: VoiceResponse, language: str, silences: int = 0)
 def callback_pin():
     """The PIN on a callback. PIN-entry locks are not applied here: they stop guessing from
     any phone, and this call reached a number on file; wrong PINs still count towards one.
-    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near."""
-    runtime = _runtime()
+    Silence is not a wrong PIN: it is asked again, then the call ends, and no lock comes near.
+    The slow hash runs between two transactions: the second admits the step again."""
+    runtime, digits = _runtime(), _digits()
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("confirmed",))
         if refusal is not None:
             return refusal
         language = _callback_language(callback)
-        if not _digits():
+        if not digits:
             silences = _int_arg("silences", SILENCES_BEFORE_CALLBACK)
             response = VoiceResponse()
             if silences >= SILENCES_BEFORE_CALLBACK:
@@ -280,7 +282,13 @@ def callback_pin():
                 return hang_up("verify_callback_failed", language=language)
             speak(response, "verify_no_input", language)
             return twiml(_ask_callback_pin(response, language, silences))
-        outcome, notice = callbacks.pin_keyed(session, runtime, callback, _digits())
+        checked = callbacks.pin_to_check(callback)
+    right, upgraded = callbacks.check_pin(checked, digits, runtime)
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("confirmed",))
+        if refusal is not None:
+            return refusal
+        outcome, notice = callbacks.pin_keyed(session, runtime, callback, checked, digits, right, upgraded)
         if outcome == callbacks.PinOutcome.VERIFIED:
             return _callback_verified(session, callback)
         response = VoiceResponse()
@@ -295,18 +303,38 @@ def callback_pin():
 
 
 def _callback_verified(session, callback):
-    """The person at the number on file confirmed: verified; a waiting secret is offered, and read
-    once they say they are ready (with a pen)."""
+    """The person at the number on file confirmed: verified on this call; a waiting secret is
+    offered, and read once they say they are ready (with a pen); then they are offered a person."""
     runtime = _runtime()
     language = _callback_language(callback)
     callbacks.verified(session, runtime, callback)
     if one_time_secrets.pending_for(session, runtime, callback.contact_id) is None:
-        return hang_up("verify_callback_verified", language=language)
-    return twiml(_offer_secret(VoiceResponse(), language))
+        response = VoiceResponse()
+        speak(response, "verify_callback_verified", language)
+        return twiml(_offer_hand_over(response, callback, language))
+    return twiml(_offer_secret(VoiceResponse(), callback, language))
 
 
-def _offer_secret(response: VoiceResponse, language: str, offers: int = 0) -> VoiceResponse:
-    action = url_for("verification.callback_ready", token=_token(), offers=offers + 1)
+def _nonce() -> str:
+    return request.args.get("n", "")[:64]
+
+
+def _offer_hand_over(response: VoiceResponse, callback, language: str) -> VoiceResponse:
+    """Offer the verified person the desk (business hours) or the on-call technician, on this call."""
+    runtime = _runtime()
+    target = callbacks.hand_over_target(runtime)
+    action = url_for("verification.callback_connect", token=_token(), n=callbacks.issue_nonce(callback))
+    gather = response.gather(input="dtmf", num_digits=1, timeout=8, action=action, method="POST")
+    speak(gather, "verify_offer_desk" if target.to == "desk" else "verify_offer_oncall", language)
+    speak(response, "verify_callback_goodbye", language)
+    response.hangup()
+    return response
+
+
+def _offer_secret(response: VoiceResponse, callback, language: str, offers: int = 0) -> VoiceResponse:
+    """"Press 1 when you are ready": the action (which releases the secret) carries a one-time value."""
+    action = url_for("verification.callback_ready", token=_token(), offers=offers + 1,
+                     n=callbacks.issue_nonce(callback))
     gather = response.gather(input="dtmf", num_digits=1, timeout=TIMEOUT_SECONDS, action=action, method="POST")
     speak(gather, "verify_secret_ready", language)
     response.redirect(action, method="POST")
@@ -322,18 +350,23 @@ def callback_ready():
         callback, refusal = _admit(session, ("verified",), fresh=False)
         if refusal is not None:
             return refusal
+        if not callbacks.spend_nonce(runtime, callback, _nonce()):
+            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
         language = _callback_language(callback)
         if _digits() != "1":
             if _int_arg("offers", SECRET_OFFERS) >= SECRET_OFFERS:
                 return hang_up("verify_secret_not_read", language=language)
-            return twiml(_offer_secret(VoiceResponse(), language, _int_arg("offers", SECRET_OFFERS)))
+            return twiml(_offer_secret(VoiceResponse(), callback, language, _int_arg("offers", SECRET_OFFERS)))
         delivered = one_time_secrets.deliver_now(session, runtime, callback)
-        if delivered is None:
-            return hang_up("verify_secret_deleted", language=language)
+        if delivered is None:  # read to the end, or deleted, on another request of this call
+            response = VoiceResponse()
+            speak(response, "verify_secret_deleted", language)
+            return hang_up("verify_callback_goodbye", response, language)
         stored, secret = delivered
+        nonce = callbacks.issue_nonce(callback)
     response = VoiceResponse()
     speak(response, "verify_secret_intro", language, count=len(secret))
-    return twiml(_read_secret(response, secret, stored.id, language))
+    return twiml(_read_secret(response, secret, stored.id, language, nonce))
 
 
 def _spell_out(response: VoiceResponse, secret: str, language: str) -> None:
@@ -343,18 +376,20 @@ def _spell_out(response: VoiceResponse, secret: str, language: str) -> None:
         response.pause(length=1)
 
 
-def _read_secret(response: VoiceResponse, secret: str, secret_id: int, language: str) -> VoiceResponse:
+def _read_secret(response: VoiceResponse, secret: str, secret_id: int, language: str, nonce: str) -> VoiceResponse:
     _spell_out(response, secret, language)
     speak(response, "verify_secret_end", language)
-    return _offer_choice(response, secret_id, language)
+    return _offer_choice(response, secret_id, language, nonce)
 
 
-def _offer_choice(response: VoiceResponse, secret_id: int, language: str, silences: int = 0) -> VoiceResponse:
-    """"To hear it again, press 1; if you have it, press 9": keying nothing only asks again."""
-    action = url_for("verification.callback_secret", token=_token(), secret=secret_id)
+def _offer_choice(response: VoiceResponse, secret_id: int, language: str, nonce: str,
+                  silences: int = 0) -> VoiceResponse:
+    """"To hear it again, press 1; if you have it, press 9": keying nothing only asks again. The
+    action carries a one-time value, so a replayed request reads nothing."""
+    action = url_for("verification.callback_secret", token=_token(), secret=secret_id, n=nonce)
     gather = response.gather(input="dtmf", num_digits=1, timeout=TIMEOUT_SECONDS, action=action, method="POST")
     speak(gather, "verify_secret_choice", language)
-    response.redirect(url_for("verification.callback_secret", token=_token(), secret=secret_id,
+    response.redirect(url_for("verification.callback_secret", token=_token(), secret=secret_id, n=nonce,
                               silences=silences + 1), method="POST")
     return response
 
@@ -362,26 +397,114 @@ def _offer_choice(response: VoiceResponse, secret_id: int, language: str, silenc
 @bp.post("/callback/secret")
 def callback_secret():
     runtime = _runtime()
+    response = VoiceResponse()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        if not callbacks.spend_nonce(runtime, callback, _nonce()):
+            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
+        language = _callback_language(callback)
+        secret_id = _int_arg("secret", MAX_ID)
+        silences = _int_arg("silences", SECRET_OFFERS)
+        if not _digits() and 0 < silences < SECRET_OFFERS:
+            return twiml(_offer_choice(response, secret_id, language, callbacks.issue_nonce(callback), silences))
+        if _digits() != "1":
+            one_time_secrets.finish_call(session, runtime, callback, "the person has it")
+            speak(response, "verify_secret_deleted", language)
+            return twiml(_offer_hand_over(response, callback, language))
+        again = one_time_secrets.repeat(session, runtime, callback, secret_id)
+        if again is None:
+            speak(response, "verify_secret_deleted", language)
+            return twiml(_offer_hand_over(response, callback, language))
+        secret, last = again
+        if not last:
+            return twiml(_read_secret(response, secret, secret_id, language, callbacks.issue_nonce(callback)))
+        _spell_out(response, secret, language)
+        speak(response, "verify_secret_last", language)
+        return twiml(_offer_hand_over(response, callback, language))
+
+
+@bp.post("/callback/connect")
+def callback_connect():
+    """The verified person pressed 1 to be put through: ring the desk, or the on-call technician after
+    hours, each screened with a prompt that says who is on the line and that they were verified."""
+    runtime = _runtime()
+    with runtime.store.transaction() as session:
+        callback, refusal = _admit(session, ("verified",), fresh=False)
+        if refusal is not None:
+            return refusal
+        if not callbacks.spend_nonce(runtime, callback, _nonce()):
+            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
+        language = _callback_language(callback)
+        if _digits() != "1" or not callbacks.still_verified(runtime, callback):
+            return hang_up("verify_callback_goodbye", language=language)
+        target = callbacks.hand_over_target(runtime)
+        callbacks.hand_over_started(runtime, callback, target)
+    response = VoiceResponse()
+    speak(response, "verify_connecting_desk" if target.to == "desk" else "verify_connecting_oncall", language)
+    dial = response.dial(caller_id=runtime.config.support_number, timeout=runtime.config.ring_seconds,
+                         action=url_for("verification.callback_handed", token=_token()), method="POST")
+    for number in target.numbers:
+        dial.number(number, url=url_for("verification.callback_screen", token=_token()), method="POST")
+    return twiml(response)
+
+
+def _screened_callback(session):
+    """The verified callback a hand-over leg belongs to (its ParentCallSid must be the callback's call)."""
+    return callbacks.for_screening(session, _token(), (request.form.get("ParentCallSid") or "")[:64])
+
+
+@bp.post("/callback/screen")
+def callback_screen():
+    """Played to whoever picks up at the desk or the on-call mobile: who it is, that they were verified."""
+    runtime = _runtime()
+    response = VoiceResponse()
+    with runtime.store.reading() as session:
+        callback = _screened_callback(session)
+        if callback is None:
+            response.hangup()
+            return twiml(response)
+        contact, number = callback.contact, callback.to_number
+        gather = response.gather(input="dtmf", num_digits=1, timeout=6, method="POST",
+                                 action=url_for("verification.callback_accept", token=_token()))
+        speak(gather, "verify_screen", contact=contact.name, client=contact.client.name,
+              digits=speech.spell(number))
+    response.hangup()
+    return twiml(response)
+
+
+@bp.post("/callback/accept")
+def callback_accept():
+    """A person at the desk (or the on-call technician) pressed 1: the legs are bridged."""
+    runtime = _runtime()
+    response = VoiceResponse()
+    if _digits() != "1":
+        response.hangup()
+        return twiml(response)
+    with runtime.store.transaction() as session:
+        callback = _screened_callback(session)
+        if callback is None:
+            response.hangup()
+            return twiml(response)
+        callbacks.hand_over_accepted(runtime, callback, (request.form.get("To") or "")[:20] or None)
+    return twiml(response)  # an empty document bridges the two calls
+
+
+@bp.post("/callback/handed")
+def callback_handed():
+    """The ``<Dial>`` of the hand-over is over: a person took it, or nobody did."""
+    runtime = _runtime()
+    status = (request.form.get("DialCallStatus") or "unknown")[:20]
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("verified",), fresh=False)
         if refusal is not None:
             return refusal
         language = _callback_language(callback)
-        silences = _int_arg("silences", SECRET_OFFERS)
-        if not _digits() and 0 < silences < SECRET_OFFERS:
-            return twiml(_offer_choice(VoiceResponse(), _int_arg("secret", MAX_ID), language, silences))
-        if _digits() != "1":
-            one_time_secrets.finish_call(session, runtime, callback, "the person has it")
-            return hang_up("verify_secret_deleted", language=language)
-        again = one_time_secrets.repeat(session, runtime, callback, _int_arg("secret", MAX_ID))
-        if again is None:
-            return hang_up("verify_secret_deleted", language=language)
-        secret, last = again
-    response = VoiceResponse()
-    if not last:
-        return twiml(_read_secret(response, secret, _int_arg("secret", MAX_ID), language))
-    _spell_out(response, secret, language)
-    return hang_up("verify_secret_last", response, language=language)
+        taken = callbacks.hand_over_ended(session, runtime, callback, status)
+    if taken and status in ("completed", "answered"):
+        return hang_up()
+    return hang_up("verify_hand_over_unanswered", language=language)
 
 
 @bp.post("/callback/status")

@@ -9,8 +9,8 @@ from dispatch.handoff import recordings
 from dispatch.oncall import OnCall
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
-from dispatch.verification import one_time_secrets
-from dispatch.verification.models import OneTimeSecret, Verification
+from dispatch.verification import one_time_secrets, pin_lock, pins
+from dispatch.verification.models import OneTimeSecret, PinLock
 
 
 def ticket_dict(ticket: Ticket, prefix: str) -> dict:
@@ -63,12 +63,17 @@ def client_dict(client: Client) -> dict:
             "language": client.language}
 
 
-def contact_dict(contact: Contact, proof: Verification | None = None) -> dict:
+def contact_dict(contact: Contact, lock: PinLock | None = None, now=None) -> dict:
+    """A contact, never with a verification: a proof belongs to the call that earned it, and anyone
+    calling with this contact's number must not look verified to whoever reads this."""
+    has_pin = contact.pin_hash is not None
+    locked = now is not None and pin_lock.is_locked(lock, now)
     return {"id": contact.id, "client": contact.client.name, "name": contact.name,
             "phones": [p.e164 for p in contact.phones], "email": contact.email,
-            "has_pin": contact.pin_hash is not None,
-            "verified": ({"method": proof.method, "at": proof.at.isoformat(), "until": proof.expires_at.isoformat()}
-                         if proof else None)}
+            "has_pin": has_pin,
+            "pin_short": has_pin and pins.is_short(contact.pin_digits),
+            "pin_lock": ({"until": None if pin_lock.needs_reset(lock) else lock.locked_until.isoformat(),
+                          "reset_needed": pin_lock.needs_reset(lock)} if locked else None)}
 
 
 def staff_dict(person) -> dict:

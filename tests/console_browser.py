@@ -89,6 +89,8 @@ def sign_in(driver, base_url: str, staff_id: str, password: str = PASSWORD) -> N
     from selenium.webdriver.common.by import By
 
     driver.get(base_url + "/console/login")
+    driver.delete_all_cookies()  # one browser serves every test: start each signed out
+    driver.get(base_url + "/console/login")
     driver.find_element(By.ID, "username").send_keys(staff_id)
     driver.find_element(By.ID, "password").send_keys(password)
     follow(driver, driver.find_element(By.CSS_SELECTOR, "main button[type=submit]"))

@@ -22,7 +22,7 @@ from core.settings import PROJECT_ROOT
 from dispatch import directory, oncall
 from dispatch.directory.models import Contact
 from dispatch.staff import accounts
-from dispatch.verification import pins
+from dispatch.verification import identity
 from tests import console_browser
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, paging_stack
 from tests.support import NY, RedisServer
@@ -41,7 +41,8 @@ def fill(stack) -> None:
     runtime = stack.runtime
     with runtime.store.transaction() as session:
         directory.import_csv(session, io.StringIO(DIRECTORY), runtime.config.region)
-        session.scalar(select(Contact).where(Contact.name == "Jane Doe")).pin_hash = pins.hash_pin("4921")
+        jane = session.scalar(select(Contact.id).where(Contact.name == "Jane Doe"))
+    assert identity.set_pin(runtime, jane, "492107") is None
     stack.at(2026, 11, 24, 2, 40)
     emergency_voicemail(stack, from_="+12705550170", transcript="Our warehouse scanners are all offline "
                                 "and the trucks leave at six. Please call me back.", seconds=37)

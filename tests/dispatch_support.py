@@ -26,6 +26,8 @@ ALICE, BOB, CAROL, DAVE = "+12705550111", "+12705550112", "+12705550113", "+1270
 # in the rotation, so that who is paged does not depend on when the test runs (the weekly handoff).
 REAL_CLOCK_CONFIG = config_with(hours={"holidays": []}, replace=True)
 REAL_CLOCK_CONFIG["oncall"]["rotation"] = ["alice"]
+# Every page on its own: a burst's digest would wait a minute of the real clock.
+REAL_CLOCK_CONFIG["security"] = {"page_burst_seconds": 0}
 
 
 def paging_stack(tmp_path, redis_url, database_url, **kwargs):
@@ -136,7 +138,7 @@ def start_worker(stack, name: str, burst: bool = False, data_dir: Path | None = 
            "DATABASE_URL": settings.database_url, "IVR_DATA_DIR": str(data_dir or settings.data_dir),
            "TWILIO_ACCOUNT_SID": stack.fake.account_sid, "TWILIO_AUTH_TOKEN": stack.fake.auth_token,
            "TWILIO_API_BASE_URL": stack.fake.base_url, "PUBLIC_BASE_URL": settings.public_base_url or "",
-           **(env or {})}
+           "IVR_SECRET_KEY": settings.secret_key or "", **(env or {})}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / f"worker-{name}.log", "ab") as log:  # the child keeps its own copy
         return subprocess.Popen([sys.executable, "-m", "dispatch.worker", "--name", name,

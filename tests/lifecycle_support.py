@@ -36,6 +36,13 @@ def text(stack, from_: str, body: str) -> list[str]:
     return [m.text for m in ET.fromstring(answer).iter("Message")]
 
 
+def assign(stack, number: str, staff_id: str) -> None:
+    """The desk lead gives the ticket to ``staff_id`` (the API's owner, as the console does): a
+    technician acts by text only on a ticket that is theirs or was paged to them."""
+    response = stack.api(f"/api/tickets/{number}", method="PATCH", json={"owner": staff_id})
+    assert response.status_code == 200, response.get_json()
+
+
 def voicemail(stack, from_: str = CLIENT_PHONE, transcript: str = "The printer is on fire.") -> dict:
     """A caller presses 1, nobody at the desk answers (or it is closed), and they leave a message."""
     call = stack.call(from_=from_)

@@ -37,7 +37,7 @@ from core import migrations
 from core.db import Store
 from fake_twilio.phone import ACCOUNT_SID, Webhooks
 from fake_twilio.server import FakeTwilio
-from tests.support import API_TOKEN, AUTH_TOKEN, BASE_CONFIG, free_port, toml_dumps
+from tests.support import API_TOKEN, AUTH_TOKEN, BASE_CONFIG, SECRET_KEY, free_port, toml_dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_SECONDS = 10
@@ -204,7 +204,7 @@ class ProcessStack:
             "IVR_CONFIG": str(config_path), "IVR_DATA_DIR": str(self.workdir / "var"), "REDIS_URL": self.redis_url,
             "DATABASE_URL": self.database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_API_BASE_URL": self.fake.base_url, "PUBLIC_BASE_URL": self.base_url, "API_TOKEN": API_TOKEN,
-            **self.extra_env,
+            "IVR_SECRET_KEY": SECRET_KEY, **self.extra_env,
         }
         # Create the schema once here, so the processes starting together do not race to create it.
         store = Store(self.database_url)
@@ -240,7 +240,7 @@ class ProcessStack:
 
     # -- talking to it ---------------------------------------------------------------------
     def health(self) -> dict:
-        return _get_json(self.base_url + "/health")
+        return _get_json(self.base_url + "/health", {"Authorization": f"Bearer {API_TOKEN}"})
 
     def api(self, path: str) -> dict:
         """GET a JSON API path with the bearer token, e.g. ``stack.api("/api/tickets?limit=500")``."""

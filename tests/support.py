@@ -29,6 +29,7 @@ from wiring import build, create_app, load_models
 NY = ZoneInfo("America/New_York")
 AUTH_TOKEN = "test-auth-token-" + "f" * 16
 API_TOKEN = "test-api-token"
+SECRET_KEY = "dGVzdC1zZWNyZXQta2V5LW9mLXRoaXJ0eS10d28tYnk="  # 32 bytes, URL-safe base64: DATABASE_URL requires one
 SUPPORT_NUMBER = "+12702054709"
 CLIENT_PHONE = "+12705550199"
 
@@ -222,7 +223,8 @@ def make_stack(tmp_path: Path, redis_url: str, database_url: str | None = None, 
         "IVR_CONFIG": str(config_path), "IVR_DATA_DIR": str(tmp_path / "var"), "REDIS_URL": redis_url,
         "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'tickets.sqlite3'}",
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
-        "API_TOKEN": API_TOKEN, **({"PUBLIC_BASE_URL": public_base_url} if public_base_url else {}), **(env or {}),
+        "API_TOKEN": API_TOKEN, "IVR_SECRET_KEY": SECRET_KEY,
+        **({"PUBLIC_BASE_URL": public_base_url} if public_base_url else {}), **(env or {}),
     }
     clock = FixedClock(at or datetime(2026, 11, 24, 10, 0, tzinfo=NY))  # a Tuesday, mid-morning
     runtime = build(Settings.from_env(environ), clock=clock)

@@ -56,23 +56,23 @@ def test_api_is_closed_when_no_token_is_configured(tmp_path, redis_url, database
 
 
 def test_health_reports_redis_database_and_workers(stack):
-    body = stack.client.get("/health").get_json()
+    body = stack.api("/health").get_json()
     assert body["redis"] == "ok" and body["database"] == "ok"
     assert body["workers"] == 0 and body["status"] == "degraded"
     worker = start_worker(stack, "health-probe")
     try:
-        wait_until(lambda: stack.client.get("/health").get_json()["workers"] == 1, 30, "the worker to show")
+        wait_until(lambda: stack.api("/health").get_json()["workers"] == 1, 30, "the worker to show")
         time.sleep(recovery.ALIVE_TTL_SECONDS + 1)  # idle all along: still alive
-        body = stack.client.get("/health").get_json()
+        body = stack.api("/health").get_json()
         assert body["workers"] == 1 and body["status"] == "ok"
     finally:
         stop_workers(worker)
-    assert stack.client.get("/health").get_json()["workers"] == 0  # a stopped worker says so at once
+    assert stack.api("/health").get_json()["workers"] == 0  # a stopped worker says so at once
 
 
 def test_health_is_degraded_by_a_spool_no_worker_of_this_host_replays_and_by_a_file_set_aside(stack, tmp_path):
     data_dir = stack.runtime.settings.data_dir
-    assert stack.client.get("/health").get_json()["spool"] == {"waiting": 0, "oldest_seconds": 0.0, "set_aside": 0}
+    assert stack.api("/health").get_json()["spool"] == {"waiting": 0, "oldest_seconds": 0.0, "set_aside": 0}
     kept = spool.keep(data_dir, CallReport(call_sid="CAspooled", box="emergency", caller_raw=CLIENT_PHONE,
                                            recording_sid="REspooled", recording_seconds=20,
                                            recording_status="completed"))
@@ -80,17 +80,17 @@ def test_health_is_degraded_by_a_spool_no_worker_of_this_host_replays_and_by_a_f
     # A worker runs, but with another IVR_DATA_DIR: it never sees this host's spool.
     worker = start_worker(stack, "elsewhere", data_dir=tmp_path / "another-host")
     try:
-        wait_until(lambda: stack.client.get("/health").get_json()["workers"] == 1, 30, "the worker to show")
+        wait_until(lambda: stack.api("/health").get_json()["workers"] == 1, 30, "the worker to show")
         time.sleep(HOUSEKEEPING_SECONDS + 1)  # a round of its housekeeping went by
-        body = stack.client.get("/health").get_json()
+        body = stack.api("/health").get_json()
         assert (body["redis"], body["database"], body["workers"]) == ("ok", "ok", 1)
         assert body["spool"]["waiting"] == 1 and body["spool"]["oldest_seconds"] >= 300
         assert body["status"] == "degraded"
         assert spool.replay(stack.runtime) == 1  # what this host's own worker would do
         assert stack.ticket("1")["recording_seconds"] == 20
-        assert stack.client.get("/health").get_json()["status"] == "ok"
+        assert stack.api("/health").get_json()["status"] == "ok"
         (spool.spool_dir(data_dir) / "CAbroken-0.bad").write_text("{")
-        body = stack.client.get("/health").get_json()
+        body = stack.api("/health").get_json()
         assert body["spool"]["set_aside"] == 1 and body["workers"] == 1 and body["status"] == "degraded"
     finally:
         stop_workers(worker)

@@ -77,7 +77,7 @@ def test_the_call_back_list_soonest_due_first_and_its_morning_digest(worked):
     voicemail(worked, from_="+12705550166")  # CS-000002, made a P2 below: due 14:00 today
     voicemail(worked, from_="+12705550167")  # CS-000003, taken: no longer waiting for a call back
     patch(worked, "CS-000002", priority="P2")
-    text(worked, ALICE, "ACK 3")
+    text(worked, DAVE, "ACK 3")  # a manager takes it
     worked.clock.advance(hours=1)
     listed = worked.api("/api/callbacks").get_json()["callbacks"]
     assert [(t["number"], t["left_seconds"]) for t in listed] == [("CS-000002", 3 * 3600), ("CS-000001", 47 * 3600)]
@@ -97,6 +97,7 @@ def test_the_call_back_list_soonest_due_first_and_its_morning_digest(worked):
     worked.at(2026, 11, 28, 10, 0)  # a Saturday
     housekeeping(worked)
     assert digests(worked, DAVE) == [digest]
+    patch(worked, "CS-000002", owner="bob")  # the desk lead hands it out; Bob takes it
     text(worked, BOB, "ACK 2")
     worked.at(2026, 11, 30, 9, 0)  # Monday: one left
     housekeeping(worked)

@@ -91,18 +91,19 @@ def test_desk_unavailable_falls_back_to_support_voicemail(stack, outcome):
 
 
 def test_desk_screening_asks_the_technician_to_accept(stack):
-    status, body = stack.hooks.post("/voice/desk-screen", {"CallSid": "CA1", "From": CLIENT_PHONE,
+    leg, other_leg = "CA" + "1" * 32, "CA" + "2" * 32
+    status, body = stack.hooks.post("/voice/desk-screen", {"CallSid": leg, "From": CLIENT_PHONE,
                                                            "To": "+12705550101"})
     assert status == 200
     root = ET.fromstring(body)
     assert "Press 1 to accept" in root.find("Gather/Say").text
-    withheld = ET.fromstring(stack.hooks.post("/voice/desk-screen", {"CallSid": "CA2", "From": "Anonymous",
+    withheld = ET.fromstring(stack.hooks.post("/voice/desk-screen", {"CallSid": other_leg, "From": "Anonymous",
                                                                       "To": "+12705550101"})[1])
     assert withheld.find("Gather/Say").text == "Support call from an unknown number. Press 1 to accept."
     assert root.find("Hangup") is not None  # a voicemail that presses nothing is not connected
-    accepted = ET.fromstring(stack.hooks.post("/voice/desk-accept", {"CallSid": "CA1", "Digits": "1"})[1])
+    accepted = ET.fromstring(stack.hooks.post("/voice/desk-accept", {"CallSid": leg, "Digits": "1"})[1])
     assert list(accepted) == []  # an empty document bridges the call
-    refused = ET.fromstring(stack.hooks.post("/voice/desk-accept", {"CallSid": "CA1", "Digits": "9"})[1])
+    refused = ET.fromstring(stack.hooks.post("/voice/desk-accept", {"CallSid": leg, "Digits": "9"})[1])
     assert refused.find("Hangup") is not None
 
 

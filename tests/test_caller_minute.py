@@ -114,7 +114,7 @@ def test_a_ticket_number_is_taken_as_digits_or_as_written_on_a_keypad(stack, key
     call.press("3")
     assert call.said == "Please enter your ticket number on your keypad, just the digits, followed by pound."
     call.press(keyed)  # C-S keyed as letters are 2-7
-    assert call.said.startswith("Ticket 1 is open and waiting for a technician, at normal priority.")
+    assert call.said.startswith("Ticket 1 has not been assigned to a technician yet.")
 
 
 def test_the_status_line_offers_the_desk_in_business_hours(stack):

@@ -72,7 +72,9 @@ def _env_file_keys() -> list[str]:
 
 
 def _health(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as response:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/health",
+                                     headers={"Authorization": f"Bearer {API_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=3) as response:
         return json.loads(response.read())
 
 

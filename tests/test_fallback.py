@@ -78,7 +78,7 @@ def test_the_app_starts_and_the_fallback_records_when_the_database_was_down_at_s
     database.mkdir(parents=True)  # a folder where the database file should be: it cannot be opened
     stack = make_stack(tmp_path, redis_url, f"sqlite:///{database}")
     try:
-        assert stack.client.get("/health").get_json()["database"] == "down"
+        assert stack.api("/health").get_json()["database"] == "down"
         call = stack.call(voice_url="/voice/fallback")
         call.leave_message(seconds=20, transcript="Help")
         assert "Your message has been saved" in call.said

@@ -56,7 +56,7 @@ def test_twilio_configure_points_the_numbers_webhooks_here(tmp_path, redis_url, 
 def test_twilio_configure_refuses_what_cannot_work(tmp_path, redis_url, database_url):
     for name in "abc":
         (tmp_path / name).mkdir()
-    plain = make_stack(tmp_path / "a", redis_url, database_url, public_base_url="http://support.example.test")
+    plain = make_stack(tmp_path / "a", redis_url, database_url, public_base_url="http://127.0.0.1:8000")
     unknown = make_stack(tmp_path / "b", redis_url, database_url, public_base_url=BASE)
     bare = make_stack(tmp_path / "c", redis_url, database_url, public_base_url=BASE,
                       env={"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": ""})

@@ -26,7 +26,7 @@ from dispatch.handoff.models import HandoffDelivery
 from dispatch.tickets import changes
 from dispatch.tickets.models import Ticket
 from fake_twilio.server import recording_audio
-from tests.dispatch_support import ALICE, advance, emergency_voicemail, events, settle
+from tests.dispatch_support import BOB, DAVE, advance, emergency_voicemail, events, settle
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER, config_with, free_port, make_stack, toml_dumps
 from tests.verification_helpers import reach_pin_prompt
 from wiring import build
@@ -174,21 +174,21 @@ def test_a_new_ticket_and_each_change_reach_the_psa_mailbox_as_one_thread(tmp_pa
         emergency_voicemail(stack, transcript="The mail server is down for the whole office.")
         hand_off(stack)
         assert stack.fake.messages  # the page went out as ever
-        status, _ = stack.fake.sms_from(ALICE, "ACK 1", to=SUPPORT_NUMBER)
+        status, _ = stack.fake.sms_from(BOB, "ACK 1", to=SUPPORT_NUMBER)
         assert status == 200
         with stack.runtime.store.transaction() as session:  # a change this release does not word: shown as it is
-            changes.record(session, session.get(Ticket, 1), "priority", stack.clock.now(), by="alice", to="P2")
+            changes.record(session, session.get(Ticket, 1), "priority", stack.clock.now(), by="bob", to="P2")
         stack.clock.advance(minutes=3)
-        stack.fake.sms_from(ALICE, "RES 1", to=SUPPORT_NUMBER)
+        stack.fake.sms_from(BOB, "RES 1", to=SUPPORT_NUMBER)
         hand_off(stack)
 
         created, acked, priority, resolved = mail.inbox.messages
         assert mail.inbox.envelopes[0] == (SENDER, [PSA])
         assert created["Subject"] == "[CS-000001] P1 Emergency voicemail — Acme Corp (Jane Doe)"
-        assert acked["Subject"] == ("[CS-000001] Acknowledged by Alice Adams by SMS: "
+        assert acked["Subject"] == ("[CS-000001] Acknowledged by Bob Brown by SMS: "
                                     "P1 Emergency voicemail — Acme Corp (Jane Doe)")
-        assert priority["Subject"].startswith("[CS-000001] Priority: by Alice Adams, to P2: ")
-        assert resolved["Subject"].startswith("[CS-000001] Resolved by Alice Adams by SMS: ")
+        assert priority["Subject"].startswith("[CS-000001] Priority: by Bob Brown, to P2: ")
+        assert resolved["Subject"].startswith("[CS-000001] Resolved by Bob Brown by SMS: ")
         root = created["Message-ID"]
         assert root.endswith("@smartpath.example>") and created["In-Reply-To"] is None
         assert {m["Message-ID"] for m in mail.inbox.messages}.__len__() == 4
@@ -209,7 +209,7 @@ def test_a_new_ticket_and_each_change_reach_the_psa_mailbox_as_one_thread(tmp_pa
         assert link in text and f'href="{link.replace("&", "&amp;")}"' in page
         assert "<blockquote" in page and "The mail server is down for the whole office." in page
         assert "api.twilio.com" not in text + page  # Twilio's own URL needs a login: never given
-        assert "Acknowledged by Alice Adams by SMS" in text_of(acked, "plain")
+        assert "Acknowledged by Bob Brown by SMS" in text_of(acked, "plain")
 
         assert [e["change"] for e in events(ticket, "handoff_delivered")] == [
             "created", "acknowledged", "priority", "resolved"]
@@ -264,7 +264,7 @@ def test_webhooks_are_signed_and_a_receiver_down_for_a_while_gets_every_event_wi
     try:
         emergency_voicemail(stack, transcript="Nobody can log in.")
         hand_off(stack)
-        stack.fake.sms_from(ALICE, "ACK 1", to=SUPPORT_NUMBER)  # while the receiver is still down
+        stack.fake.sms_from(BOB, "ACK 1", to=SUPPORT_NUMBER)  # while the receiver is still down
         hand_off(stack)
         assert [r["status"] for r in receiver.at("/hook")] == [503]  # the change waits for the one before it
         advance(stack, seconds=30)
@@ -284,7 +284,7 @@ def test_webhooks_are_signed_and_a_receiver_down_for_a_while_gets_every_event_wi
         assert set(created) >= {"id", "event", "at", "ticket"}
         assert created["ticket"]["number"] == "CS-000001" and created["ticket"]["transcript"] == "Nobody can log in."
         assert created["ticket"]["recording_url"].startswith("https://support.example.com/recordings/CS-000001?")
-        assert updated["change"] == {"name": "acknowledged", "by": "alice", "via": "sms", "owner": "alice"}
+        assert updated["change"] == {"name": "acknowledged", "by": "bob", "via": "sms", "owner": "bob"}
         assert updated["ticket"]["status"] == "acknowledged"
 
         [slack_new, slack_ack] = [json.loads(r["body"]) for r in receiver.at("/slack")]
@@ -292,7 +292,7 @@ def test_webhooks_are_signed_and_a_receiver_down_for_a_while_gets_every_event_wi
         [button] = [b for b in slack_new["blocks"] if b["type"] == "actions"][0]["elements"]
         assert button["url"] == created["ticket"]["recording_url"]
         assert "> Nobody can log in." in json.dumps(slack_new["blocks"])
-        assert "Acknowledged by Alice Adams" in slack_ack["blocks"][0]["text"]["text"]
+        assert "Acknowledged by Bob Brown" in slack_ack["blocks"][0]["text"]["text"]
         [teams] = [json.loads(r["body"]) for r in receiver.at("/teams")]  # ticket.created only
         card = teams["attachments"][0]
         assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
@@ -319,7 +319,7 @@ def test_a_receiver_that_answers_410_is_disabled_until_an_operator_enables_it(tm
         with caplog.at_level(logging.ERROR, logger="dispatch.handoff.delivery"):
             hand_off(stack)
         assert "answered 410 Gone: disabled" in caplog.text
-        stack.fake.sms_from(ALICE, "ACK 1", to=SUPPORT_NUMBER)
+        stack.fake.sms_from(DAVE, "ACK 1", to=SUPPORT_NUMBER)
         hand_off(stack)
         assert len(receiver.at("/gone")) == 1
         assert [d["state"] for d in deliveries(stack)] == ["disabled", "disabled"]
@@ -328,7 +328,7 @@ def test_a_receiver_that_answers_410_is_disabled_until_an_operator_enables_it(tm
         cli = stack.app.test_cli_runner()
         assert "DISABLED since" in cli.invoke(args=["handoff", "webhooks"]).output  # stored: it outlives a restart
         assert cli.invoke(args=["handoff", "enable", "0"]).exit_code == 0
-        stack.fake.sms_from(ALICE, "RES 1", to=SUPPORT_NUMBER)
+        stack.fake.sms_from(DAVE, "RES 1", to=SUPPORT_NUMBER)
         hand_off(stack)
         assert [json.loads(r["body"])["change"]["name"] for r in receiver.at("/gone")] == ["created", "resolved"]
     finally:

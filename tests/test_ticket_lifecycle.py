@@ -4,9 +4,9 @@ closing; and what a caller may and may not do by text."""
 import pytest
 
 from tests.dispatch_support import ALICE, DAVE, events, settle
-from tests.lifecycle_support import text, texts_to, tick, voicemail, worked_stack
+from tests.lifecycle_support import assign, text, texts_to, tick, voicemail, worked_stack
 from tests.support import CLIENT_PHONE, config_with
-from tests.verification_helpers import STRANGER
+from tests.verification_helpers import ANN, ANN_PIN, STRANGER, reach_pin_prompt, seed
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def test_waiting_reminders_no_contact_reopen_resolve_rate_and_close(worked):
     assert (ticket["number"], ticket["priority"], ticket["status"]) == ("CS-000001", "P3", "new")
     assert texts_to(worked, CLIENT_PHONE) == [
         "SmartPath Technologies: your call is logged as ticket CS-000001. A technician will call you back."]
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
 
     assert text(worked, ALICE, "ACK 1")[0].startswith("CS-000001 is yours.")
     assert worked.ticket("CS-000001")["owner"] == "alice"
@@ -73,12 +74,13 @@ def test_waiting_reminders_no_contact_reopen_resolve_rate_and_close(worked):
     assert worked.ticket("CS-000001")["status"] == "closed"
     changes = [e["event"] for e in closed["timeline"] if e["event"] in (
         "acknowledged", "owner", "waiting", "wait_ended", "resolved", "reopened", "rating", "closed")]
-    assert changes == ["acknowledged", "waiting", "wait_ended", "resolved", "reopened", "resolved", "rating", "closed"]
-    assert events(closed, "acknowledged")[0]["owner"] == "alice"  # who acknowledges an unowned ticket owns it
+    assert changes == ["owner", "acknowledged", "waiting", "wait_ended", "resolved", "reopened", "resolved", "rating",
+                       "closed"]
 
 
 def test_a_reply_from_the_caller_ends_the_wait_and_its_owner_hears_it(worked):
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     text(worked, ALICE, "ACK 1")
     assert text(worked, ALICE, "WAIT") == ["You have no open page. Add a ticket number, e.g. ACK 123."]
     text(worked, ALICE, "WAIT 1")
@@ -99,12 +101,12 @@ def test_a_reply_from_the_caller_ends_the_wait_and_its_owner_hears_it(worked):
 
 def test_a_call_from_the_callers_number_ends_the_wait(worked):
     voicemail(worked)
-    text(worked, ALICE, "WAIT 1")
+    text(worked, DAVE, "WAIT 1")  # a manager, on a ticket nobody owns yet
     settle(worked)
     call = worked.call()
     call.press("3")
     call.press("1#")
-    assert "Ticket 1 is waiting for your reply" in call.said
+    assert "Ticket 1 has been assigned to a technician." in call.said  # caller ID alone: no more
     call.hang_up()
     ticket = worked.ticket("CS-000001")
     assert ticket["status"] == "new"  # nobody owns it: back to the list
@@ -113,6 +115,7 @@ def test_a_call_from_the_callers_number_ends_the_wait(worked):
 
 def test_stop_is_honoured_before_anything_is_sent_and_start_undoes_it(worked):
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     assert text(worked, CLIENT_PHONE, "STOP") == []  # the carrier's word: Twilio answers it, we do not
     text(worked, ALICE, "WAIT 1")
     settle(worked)
@@ -129,6 +132,7 @@ def test_stop_is_honoured_before_anything_is_sent_and_start_undoes_it(worked):
 
 def test_a_landline_is_noted_and_never_texted_again(worked):
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     [confirmation] = worked.fake.sms_to(CLIENT_PHONE)
     worked.fake.deliver_sms_status(confirmation["sid"], "undelivered", "30006")  # a landline
     settle(worked)
@@ -146,6 +150,7 @@ def test_a_landline_is_noted_and_never_texted_again(worked):
 def test_a_send_the_carrier_refuses_marks_the_number_too(worked):
     worked.fake.fail_next(("error", 400, 21614))  # "not a mobile number"
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     noted = events(worked.ticket("CS-000001"), "caller_unreachable")
     assert [n["permanent"] for n in noted] == [True]
     text(worked, ALICE, "RES 1")
@@ -156,6 +161,7 @@ def test_a_send_the_carrier_refuses_marks_the_number_too(worked):
 
 def test_a_poor_rating_tells_the_managers(worked):
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     text(worked, ALICE, "ACK 1")
     text(worked, ALICE, "RES 1")
     settle(worked)
@@ -169,6 +175,7 @@ def test_a_poor_rating_tells_the_managers(worked):
 
 def test_replies_are_matched_to_the_callers_own_tickets_and_strangers_learn_nothing(worked):
     voicemail(worked)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     text(worked, ALICE, "RES 1")
     other = "+12705550166"
     voicemail(worked, from_=other)
@@ -191,6 +198,8 @@ def test_the_survey_is_asked_only_when_it_is_on_and_nothing_goes_to_a_withheld_n
     try:
         voicemail(stack)
         voicemail(stack, from_="anonymous")
+        assign(stack, "CS-000001", "alice")
+        assign(stack, "CS-000002", "alice")
         text(stack, ALICE, "RES 1")
         text(stack, ALICE, "RES 2")
         settle(stack)
@@ -205,11 +214,13 @@ def test_the_survey_is_asked_only_when_it_is_on_and_nothing_goes_to_a_withheld_n
 
 
 def test_pressing_1_after_hearing_a_resolved_tickets_status_reopens_it(worked):
-    voicemail(worked)
+    seed(worked)
+    voicemail(worked, from_=ANN)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     text(worked, ALICE, "ACK 1")
     text(worked, ALICE, "RES 1")
     settle(worked)
-    call = worked.call()
+    call = reach_pin_prompt(worked, ANN).press(ANN_PIN + "#")  # the status is for a caller verified on the call
     call.press("3")
     call.press("1#")
     assert "Ticket 1 is resolved" in call.said and "press 1 to reopen this ticket" in call.said
@@ -224,10 +235,12 @@ def test_pressing_1_after_hearing_a_resolved_tickets_status_reopens_it(worked):
 
 
 def test_a_ticket_resolved_too_long_ago_is_not_offered_for_reopening(worked):
-    voicemail(worked)
+    seed(worked)
+    voicemail(worked, from_=ANN)
+    assign(worked, "CS-000001", "alice")  # the desk lead hands out the call-back
     text(worked, ALICE, "RES 1")
     tick(worked, days=5, minutes=1)
-    call = worked.call()
+    call = reach_pin_prompt(worked, ANN).press(ANN_PIN + "#")
     call.press("3")
     call.press("1#")
     assert "Ticket 1 is closed" in call.said and "reopen" not in call.said

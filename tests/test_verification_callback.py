@@ -51,15 +51,21 @@ def test_the_callback_with_a_pin_verifies_the_person_at_the_number_on_file(stack
     answered.press("1111#")
     assert "That PIN was not accepted" in answered.said
     answered.press(ANN_PIN + "#")
-    assert "you are verified for the next fifteen minutes" in answered.said and answered.state == "ended"
+    assert "you are verified on this call" in answered.said and "press 1" in answered.said
+    answered.wait()
+    assert answered.said == "Goodbye." and answered.state == "ended"
 
     (ticket,) = verification_tickets(stack)
-    assert ticket["verified"]["method"] == "callback"
+    # The person on the callback is verified, on that call; the inbound call that asked is not.
+    assert ticket["verified"] is None
+    assert {k: v for k, v in events(ticket, "verified")[0].items() if k not in ("at", "until")} == {
+        "event": "verified", "method": "callback", "on": "callback", "to": ANN, "call_sid": placed["sid"],
+        "contact": "Ann Archer"}
     assert events(ticket)[-4:] == ["callback_answered", "callback_confirmed", "pin_failed", "verified"]
     assert events(ticket, "callback_placed")[0] == {"at": events(ticket, "callback_placed")[0]["at"],
                                                     "event": "callback_placed", "to": ANN,
                                                     "call_sid": placed["sid"]}
-    assert contact(stack, ANN)["verified"]["method"] == "callback"
+    assert "verified" not in contact(stack, ANN)
 
 
 def test_a_contact_without_a_pin_confirms_with_1(stack):
@@ -68,7 +74,8 @@ def test_a_contact_without_a_pin_confirms_with_1(stack):
     (placed,) = run_callbacks(stack)
     answered = stack.fake.answer_call(placed["sid"]).press("1")
     assert "you are verified" in answered.said
-    assert verification_tickets(stack)[0]["verified"]["method"] == "callback"
+    (ticket,) = verification_tickets(stack)
+    assert ticket["verified"] is None and events(ticket, "verified")[0]["method"] == "callback"
 
 
 def test_silence_at_the_callback_pin_is_asked_again_then_ends_the_call_and_is_no_wrong_pin(stack):

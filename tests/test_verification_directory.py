@@ -66,7 +66,7 @@ def test_contacts_are_found_by_phone_and_never_show_a_pin_hash(stack):
     assert response.status_code == 200
     (ann,) = response.get_json()["contacts"]
     assert ann == {"id": ids["ann"], "client": "Acme Dental", "name": "Ann Archer", "phones": [ANN, "+12705550155"],
-                   "email": "ann@acme.example", "has_pin": True, "verified": None}
+                   "email": "ann@acme.example", "has_pin": True, "pin_short": False, "pin_lock": None}
     assert "argon2" not in response.get_data(as_text=True)
     assert stack.api("/api/contacts?phone=2705550151").get_json()["contacts"][0]["has_pin"] is False
     assert stack.api("/api/contacts?phone=%2B12705550177").get_json() == {"contacts": []}
@@ -78,21 +78,22 @@ def test_contacts_are_found_by_phone_and_never_show_a_pin_hash(stack):
 def test_trivial_pins_are_refused_with_a_reason_and_good_ones_are_stored_hashed(stack):
     ids = seed(stack)
     refused = {
-        "0000": "one repeated digit", "1111": "one repeated digit", "1234": "consecutive digits",
-        "9876": "consecutive digits", "1212": "repeats a short pattern", "0151": "own phone number",
-        "5550": "own phone number", "123": "4 to 8 digits", "123456789": "4 to 8 digits", "12a4": "4 to 8 digits",
+        "000000": "one repeated digit", "111111": "one repeated digit", "123456": "consecutive digits",
+        "987654": "consecutive digits", "121212": "repeats a short pattern", "550151": "own phone number",
+        "705550": "own phone number", "123": "6 to 8 digits", "123456789": "6 to 8 digits",
+        "12a456": "6 to 8 digits", "4921": "6 to 8 digits", "49217": "6 to 8 digits",
     }
     for pin, reason in refused.items():
         response = stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", json={"pin": pin})
         assert response.status_code == 400 and reason in response.get_json()["error"], pin
         assert pin not in response.get_data(as_text=True)
-    assert stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", json={"pin": 4921}).status_code == 400
+    assert stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", json={"pin": 492107}).status_code == 400
     assert stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", data="nope").status_code == 400
-    assert stack.api("/api/contacts/999/pin", method="PUT", json={"pin": "8264"}).status_code == 404
+    assert stack.api("/api/contacts/999/pin", method="PUT", json={"pin": "826419"}).status_code == 404
 
-    response = stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", json={"pin": "8264"})
+    response = stack.api(f"/api/contacts/{ids['ben']}/pin", method="PUT", json={"pin": "826419"})
     assert response.status_code == 204 and response.get_data() == b""
     assert contact(stack, BEN)["has_pin"] is True
     with stack.runtime.store.transaction() as session:
         stored = session.scalar(select(Contact.pin_hash).where(Contact.id == ids["ben"]))
-    assert stored.startswith("$argon2id$") and "8264" not in stored
+    assert stored.startswith("pepper1:$argon2id$") and "826419" not in stored

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.config import ConfigError
+from core.settings import Settings
 from dispatch.verification import secret_box
 from dispatch.verification.models import OneTimeSecret
 from dispatch.verification.one_time_secrets import expire_secret
@@ -85,7 +86,9 @@ def test_the_secret_is_spoken_exactly_once_then_destroyed(stack):
     assert _readings(answered) == 1
     assert "To hear it again, press 1" in answered.said
     answered.press("9")
-    assert "The message has been deleted" in answered.said and answered.state == "ended"
+    assert "The message has been deleted" in answered.said and "press 1" in answered.said
+    answered.wait()
+    assert answered.state == "ended"
 
     state = _disclosure(stack, disclosure_id)
     assert state["status"] == "delivered" and state["delivered_to"] == ANN and state["destroyed_at"]
@@ -108,7 +111,7 @@ def test_the_secret_is_repeated_on_request_then_destroyed_at_the_last_reading(st
     answered = _verified_callback(stack, from_=BEN, pin=None)
     answered.press("1")
     answered.press("1")
-    assert "That was the last time" in answered.said and answered.state == "ended"
+    assert "That was the last time" in answered.said and answered.state == "gather"  # offered a person
     assert _readings(answered) == 3
     assert _disclosure(stack, disclosure_id)["status"] == "delivered"
     destroyed = events(verification_tickets(stack)[0], "secret_destroyed")
@@ -243,7 +246,10 @@ def test_disclosures_refuse_bad_requests_without_echoing_the_secret(stack):
 
 
 def test_the_key_file_is_private_and_a_bad_key_is_refused(stack, tmp_path):
-    key_file = stack.runtime.settings.data_dir / secret_box.KEY_FILE
+    """On the embedded defaults (no DATABASE_URL) the key is a file made in the data folder."""
+    embedded = Settings.from_env({"IVR_DATA_DIR": str(tmp_path / "embedded")})
+    secret_box.box_for(embedded)
+    key_file = embedded.data_dir / secret_box.KEY_FILE
     assert key_file.stat().st_mode & 0o777 == 0o600
     with pytest.raises(ConfigError, match="IVR_SECRET_KEY"):
         secret_box.box_for(dataclasses.replace(stack.runtime.settings, secret_key="too-short"))
@@ -276,7 +282,8 @@ def test_silence_repeats_each_offer_and_deletes_nothing(stack):
     assert answered.said == "To hear it again, press 1. If you have it, press 9, and it will be deleted."
     assert _disclosure(stack, disclosure_id)["status"] == "delivering"
     answered.press("9")
-    assert answered.said == "The message has been deleted. Goodbye."
+    assert answered.said == ("The message has been deleted. To speak with our service desk now, press 1. "
+                             "Otherwise, you can hang up, and your technician will continue with your request.")
 
 
 def test_a_secret_left_unread_waits_for_another_call_back(stack):

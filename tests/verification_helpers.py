@@ -10,7 +10,7 @@ ANN_DESK = "+12705550155"  # Ann's second number on file
 BEN = "+12705550151"       # Acme, no PIN
 GIL = "+12705550160"       # Globex
 STRANGER = "+12705550177"  # on no contact's file
-ANN_PIN = "4921"
+ANN_PIN = "492107"
 
 DIRECTORY_CSV = f"""client,name,phone,email
 Acme Dental,Ann Archer,{ANN};{ANN_DESK},ann@acme.example

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from string import Formatter
 
-from voice_prompts import caller, console, es, followup, handoff, paging, verification
+from voice_prompts import caller, console, es, followup, handoff, paging, security, verification
 
 COMPANY_LANGUAGE = "en"
 
 _ENGLISH: dict[str, str] = {}
-for _module in (caller, paging, verification, handoff, followup, console):
+for _module in (caller, paging, verification, handoff, followup, console, security):
     for _key, _text in _module.PROMPTS.items():
         if _key in _ENGLISH:
             raise RuntimeError(f"prompt {_key!r} is defined twice")
@@ -28,7 +28,7 @@ for _module in (caller, paging, verification, handoff, followup, console):
 CATALOGUES: dict[str, dict[str, str]] = {"en": _ENGLISH, "es": es.PROMPTS}
 LANGUAGES = tuple(CATALOGUES)
 # What a caller's own catalogue must hold: all they hear and read (pages stay in English).
-CALLER_KEYS = frozenset(caller.PROMPTS) | frozenset(verification.CALLER_PROMPTS)
+CALLER_KEYS = frozenset(caller.PROMPTS) | frozenset(verification.CALLER_PROMPTS) | security.CALLER_PROMPTS
 
 for _language, _catalogue in CATALOGUES.items():
     if unknown := set(_catalogue) - set(_ENGLISH):

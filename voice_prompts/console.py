@@ -32,6 +32,8 @@ PROMPTS = {
     "console_calling_you": ("Calling you now on {mobile}: answer, and you are connected to the caller of {number}, "
                             "who sees the support number."),
     "console_call_withheld": "The caller of {number} withheld their number, so they cannot be called back.",
+    "console_call_refused": ("The caller of {number} cannot be called back from here ({reason}): only the caller "
+                             "of a voicemail or missed call, on an ordinary line in a country we call."),
     "console_someone": "someone",
     "console_recording_unavailable": "The recording could not be fetched from the carrier; try again shortly.",
     # -- schedule ----------------------------------------------------------------------------------

@@ -131,8 +131,19 @@ PROMPTS = {
     ),
     "verify_secret_end": "Ese fue el final del mensaje.",
     "verify_secret_choice": "Para escucharlo de nuevo, oprima 1. Si ya lo tiene, oprima 9, y se borrará.",
-    "verify_secret_last": "Esa fue la última vez que se podía leer. El mensaje ya se ha borrado. Adiós.",
-    "verify_secret_deleted": "El mensaje se ha borrado. Adiós.",
+    "verify_secret_last": "Esa fue la última vez que se podía leer. El mensaje ya se ha borrado.",
+    "verify_secret_deleted": "El mensaje se ha borrado.",
+    "verify_offer_desk": ("Para hablar ahora con nuestro equipo de soporte, oprima 1. Si no, puede colgar, y su "
+                          "técnico seguirá con su solicitud."),
+    "verify_offer_oncall": ("Nuestra oficina está cerrada. Para hablar ahora con el técnico de guardia, oprima 1. "
+                            "Si no, puede colgar, y su técnico seguirá con su solicitud."),
+    "verify_connecting_desk": "Le comunicamos con el equipo de soporte. Espere, por favor.",
+    "verify_connecting_oncall": "Le comunicamos con el técnico de guardia. Espere, por favor.",
+    "verify_hand_over_unanswered": ("Disculpe, nadie pudo atender su llamada en este momento. Su técnico seguirá "
+                                    "con su solicitud. Adiós."),
+    "verify_callback_goodbye": "Adiós.",
+    "status_assigned": "El ticket {spoken} ya está asignado a un técnico.",
+    "status_not_assigned": "El ticket {spoken} todavía no está asignado a un técnico.",
     "verify_char_capital": "{letter} mayúscula, como en {word}",
     "verify_char_lower": "{letter} minúscula, como en {word}",
     "verify_char_digit": "número {digit}",

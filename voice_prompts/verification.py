@@ -24,8 +24,7 @@ PROMPTS = {
         "If no call comes within five minutes, please call us again later."
     ),
     "verify_verified": (
-        "Thank you. You are verified for the next fifteen minutes, and your technician can see this "
-        "on ticket {spoken}."
+        "Thank you. You are verified on this call, and your technician can see this on ticket {spoken}."
     ),
     # What happens next, once verified: the desk in business hours, else a message (or 501).
     "verify_next_open": (
@@ -37,6 +36,9 @@ PROMPTS = {
     "verify_message_waiting": (
         "A one-time message is waiting for you. For your security, it is only read on a call back "
         "to the number we have on file."
+    ),
+    "verify_desk_screen": (
+        "Support call from {caller}, verified by PIN on this call as {contact}, of {client}. Press 1 to accept."
     ),
     "verify_unavailable": (
         "Sorry, we cannot complete the verification right now. Please try again later. "
@@ -53,9 +55,25 @@ PROMPTS = {
     "verify_callback_declined": "Nothing has been changed. Goodbye.",
     "verify_callback_failed": "We could not verify your identity on this call. Goodbye.",
     "verify_callback_invalid": "This call could not be verified. Goodbye.",
-    "verify_callback_verified": (
-        "Thank you, you are verified for the next fifteen minutes. Your technician will continue "
-        "with your request. Goodbye."
+    "verify_callback_verified": "Thank you, you are verified on this call.",
+    "verify_offer_desk": (
+        "To speak with our service desk now, press 1. Otherwise, you can hang up, and your technician "
+        "will continue with your request."
+    ),
+    "verify_offer_oncall": (
+        "Our office is closed. To speak with the on-call technician now, press 1. Otherwise, you can hang up, "
+        "and your technician will continue with your request."
+    ),
+    "verify_callback_goodbye": "Goodbye.",
+    "verify_connecting_desk": "Connecting you to the service desk. Please hold.",
+    "verify_connecting_oncall": "Connecting you to the on-call technician. Please hold.",
+    "verify_screen": (
+        "Verified caller: {contact}, of {client}, verified by our call back to their number on file, "
+        "{digits}. Press 1 to accept."
+    ),
+    "verify_hand_over_unanswered": (
+        "Sorry, nobody could take your call right now. Your technician will continue with your request. "
+        "Goodbye."
     ),
     # -- a one-time secret ---------------------------------------------------------------------
     "verify_secret_ready": "A one-time message is waiting for you. Have a pen ready. Press 1 when you are ready.",
@@ -65,8 +83,8 @@ PROMPTS = {
     ),
     "verify_secret_end": "That was the end of the message.",
     "verify_secret_choice": "To hear it again, press 1. If you have it, press 9, and it will be deleted.",
-    "verify_secret_last": "That was the last time it can be read. The message has now been deleted. Goodbye.",
-    "verify_secret_deleted": "The message has been deleted. Goodbye.",
+    "verify_secret_last": "That was the last time it can be read. The message has now been deleted.",
+    "verify_secret_deleted": "The message has been deleted.",
     "verify_char_capital": "capital {letter} as in {word}",
     "verify_char_lower": "lower-case {letter} as in {word}",
     "verify_char_digit": "digit {digit}",
@@ -78,8 +96,9 @@ PROMPTS = {
         "calls, someone may be trying to impersonate them."
     ),
 }
-# What the person on the line hears (in their language); the rest is for technicians.
-CALLER_PROMPTS = frozenset(PROMPTS) - {"verify_security_notice_sms"}
+# What the person on the line hears (in their language); the rest is for technicians (the screening
+# prompts are heard by whoever picks up at the desk or the on-call mobile).
+CALLER_PROMPTS = frozenset(PROMPTS) - {"verify_security_notice_sms", "verify_screen", "verify_desk_screen"}
 
 PHONETIC = {
     "A": "Alfa", "B": "Bravo", "C": "Charlie", "D": "Delta", "E": "Echo", "F": "Foxtrot", "G": "Golf",

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
 from core.db import get_locked, insert_now, lock_key
 from dispatch import directory, jobs
+from dispatch.calls.models import JoinedCall
 from dispatch.escalation.steps import page_ticket, send_transcript
 from dispatch.followup import outgoing, texts
 from dispatch.notification.models import Page
@@ -151,6 +153,8 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
     # Another callback of this call waits for this one, then finds its ticket (see core.db).
     lock_key(session, source_key)
     known = session.scalar(select(Ticket.id).where(Ticket.source_key == source_key))
+    if known is None:
+        known = _joined_ticket(session, runtime, report, box, now)
     created = known is None
     if created:
         ticket = _new_ticket(session, config, report, box, source_key, now)
@@ -194,6 +198,32 @@ def _to_page(ticket: Ticket, box: Box) -> bool:
     after-hours message) not paged yet, that nobody has taken (an emergency call taken live is
     acknowledged from the start)."""
     return pages(box, ticket) and ticket.paged_at is None and ticket.status == "new"
+
+
+def _joined_ticket(session, runtime: Runtime, report: CallReport, box: Box, now) -> int | None:
+    """The open P1 this call joins instead of opening a ticket of its own (see the module's note), if any."""
+    joined = session.get(JoinedCall, report.call_sid)
+    if joined is not None:
+        return joined.ticket_id
+    if not box.pages:
+        return None
+    caller = phones.caller_id(report.caller_raw, runtime.config.region)
+    lock_key(session, f"emergencies:{caller}")  # two calls from one number at once count one after the other
+    since = now - timedelta(hours=1)
+    opened = session.scalar(select(func.count(Ticket.id)).where(
+        Ticket.caller == caller, Ticket.priority == "P1", Ticket.paged_at.is_not(None), Ticket.created_at > since))
+    if opened < runtime.config.emergencies_per_caller_per_hour:
+        return None
+    target = session.scalar(select(Ticket).where(
+        Ticket.caller == caller, Ticket.priority == "P1", Ticket.paged_at.is_not(None),
+        Ticket.status.not_in(("resolved", "closed"))).order_by(Ticket.id.desc()).limit(1))
+    if target is None:
+        return None
+    session.add(JoinedCall(call_sid=report.call_sid, ticket_id=target.id, caller=caller, at=now))
+    changes.record(session, target, "joined_call", now, call_sid=report.call_sid, caller=caller, box=box.name,
+                   reason=f"more than {runtime.config.emergencies_per_caller_per_hour} emergencies from this "
+                          "number in an hour")
+    return target.id
 
 
 def _new_ticket(session, config, report: CallReport, box: Box, source_key: str, now) -> Ticket:

@@ -39,12 +39,13 @@ def spool_dir(data_dir: Path) -> Path:
 
 def keep(data_dir: Path, report: CallReport) -> Path:
     folder = spool_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     # The CallSid only labels the file: whatever it holds ('/', '..', a NUL) must not make the path.
     label = re.sub(r"[^A-Za-z0-9]", "_", report.call_sid[:64])
     final = folder / f"{label}-{uuid.uuid4().hex}.json"
     temporary = final.with_suffix(".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
+    # Callers' numbers and transcripts: readable by this user only, whatever the umask.
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
         json.dump(dataclasses.asdict(report), handle)
         handle.flush()
         os.fsync(handle.fileno())

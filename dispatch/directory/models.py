@@ -1,7 +1,7 @@
 """Tables of the directory: the MSP's clients and their contacts, with the phones on file."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -31,6 +31,9 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # Digits of the PIN, once known (set with it, or learnt when it is first keyed right): PINs set
+    # under the older 4-digit rule keep working, and are flagged until renewed.
+    pin_digits: Mapped[int | None] = mapped_column(Integer)
     client: Mapped[Client] = relationship(lazy="joined")
     phones: Mapped[list[ContactPhone]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ContactPhone.id")

@@ -87,7 +87,8 @@ def tell_others(runtime: Runtime, ticket_id: int, status: str, staff_id: str, re
     """Tell everyone else who was paged about the ticket that ``staff_id`` took (or resolved) it,
     once per person for each time the ticket was ``reopened`` (by ESC) before.
 
-    Paged means a message may have reached them: a page sent or being sent, or one whose attempt
+    Paged means a message may have reached them: a page sent or being sent (or named in a burst's
+    digest, ``escalation.bursts``), or one whose attempt
     Twilio did not answer (it may have delivered it), waiting for its retry or skipped since; not
     one Twilio refused (a 429 or 5xx created nothing) nor one that failed."""
     config = runtime.config
@@ -98,7 +99,7 @@ def tell_others(runtime: Runtime, ticket_id: int, status: str, staff_id: str, re
         ticket = session.get(Ticket, ticket_id)
         paged = session.scalars(select(Page.staff_id).where(
             Page.ticket_id == ticket_id, Page.kind.in_(("page", "final")),
-            or_(Page.state.in_(("sending", "sent")),
+            or_(Page.state.in_(("sending", "sent", "bundled")),  # bundled: named in a digest that went out
                 and_(Page.state.in_(("claimed", "skipped")), Page.unanswered_at.is_not(None)))).distinct()).all()
         body = page_text.notice_body(status, ticket, config.ticket_prefix, name)
         for other in sorted(set(paged) - {staff_id}):

@@ -7,6 +7,10 @@ outbox: with Redis away it waits for Redis, and is never lost after the reply pr
 The carrier's own keywords (STOP, START, ...) never reach here: its adapter answers them.
 A state-changing reply (ACK, RES, ESC, CALL, P1-P4, WAIT) acts once per MessageSid: Twilio
 delivering the same message again gets the first delivery's answer and changes nothing.
+
+A technician acts only on tickets paged to them (a stolen or borrowed staff phone reaches
+no other ticket); managers, the policy's last step, act on any. CALL rings only whom
+``bridging`` allows, and says why not otherwise.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import voice_prompts
 from core import phones
 from core.config import Staff
 from dispatch import oncall
-from dispatch.escalation import bridge, page_text, responses, steps
+from dispatch.escalation import bridge, bridging, page_text, responses, steps
 from dispatch.escalation.models import Escalation, SmsReply
 from dispatch.followup import actions, lifecycle, texts
 from dispatch.notification import gsm7
@@ -38,7 +42,8 @@ log = logging.getLogger(__name__)
 PRIORITY_COMMANDS = ("P1", "P2", "P3", "P4")
 COMMANDS = ("ACK", "RES", "ESC", "CALL", "WAIT", *PRIORITY_COMMANDS, "WHO", "HELP")
 KEYS = {"4": "ACK", "6": "RES"}  # the voice page's keys, typed
-# Pages that name a ticket a technician may act on without giving its number.
+# Texts to a technician that name a ticket and invite a reply: they may act on it, without giving its
+# number when it is their newest.
 PAGE_KINDS = ("page", "final", "sla_warning", "sla_breach", "reopen_notice", "reply_notice")
 HELP_REPLIES_PER_HOUR = 3
 QUOTES = "'\"\u2018\u2019\u201c\u201d"  # straight and curly: phones type the curly ones
@@ -95,6 +100,10 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
             if ticket is None:
                 log.info("SMS from %s: %s %s, no such ticket", staff.id, command.word, number)
                 return _say("sms_reply_no_ticket", given=number)
+            if not may_act(session, config, staff, ticket):
+                add_event(ticket, "reply_refused", runtime.now(), by=staff.id, command=command.word,
+                          reason="neither theirs nor paged to them")
+                return _say("sms_reply_not_yours", number=number, command=command.word)
             escalation = session.get(Escalation, ticket_id)
             log.info("SMS from %s: %s %s (%s, escalation %s)", staff.id, command.word, number, ticket.status,
                      f"paged through step {escalation.next_position}" if escalation else "not started")
@@ -119,6 +128,17 @@ def handle(runtime: Runtime, staff: Staff, body: str, message_sid: str) -> str |
         raise
     _remember_answer(runtime, message_sid, answer)
     return answer
+
+
+def may_act(session, config, staff: Staff, ticket: Ticket) -> bool:
+    """Whether ``staff`` may act on the ticket by text: a manager always; anyone else on a ticket they
+    own (given to them in the console, the API or the CLI) or once it was paged to them (a page, a
+    service-level warning, a reopening or a caller's reply). A text proves only which phone sent it,
+    so it never claims someone else's ticket."""
+    if staff.role == "manager" or staff.id in config.managers or ticket.owner == staff.id:
+        return True
+    return session.scalar(select(Page.id).where(Page.ticket_id == ticket.id, Page.staff_id == staff.id,
+                                                Page.kind.in_(PAGE_KINDS)).limit(1)) is not None
 
 
 def _repeated(seen: SmsReply | None) -> str | None:
@@ -180,9 +200,13 @@ def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) 
 
 def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:
     """Ring the technician, then bridge them to the caller from the support number."""
-    number = format_number(runtime.config.ticket_prefix, ticket.id)
-    outcome = bridge.ring_technician(runtime, ticket.id, staff, message_sid or uuid.uuid4().hex, via="sms")
-    return _say("sms_reply_call_withheld" if outcome == "withheld" else "sms_reply_call", number=number)
+    config = runtime.config
+    number = format_number(config.ticket_prefix, ticket.id)
+    refused = bridge.ring_technician(runtime, ticket.id, staff, message_sid or uuid.uuid4().hex, via="sms")
+    if refused is not None:
+        log.warning("CALL on %s by %s refused: %s %s", number, staff.id, refused.reason, refused.detail)
+        return _refused_call(config, ticket, number, refused)
+    return _say("sms_reply_call", number=number)
 
 
 def _set_priority(runtime: Runtime, staff: Staff, ticket: Ticket, _sid, priority: str) -> str:
@@ -222,6 +246,17 @@ def _wait(runtime: Runtime, staff: Staff, ticket: Ticket, _sid) -> str:
         return _say("sms_reply_wait_anonymous", number=number)
     return _say("sms_reply_wait", number=number, reminders=config.followup.waiting_reminders,
                 every=texts.length(config.followup.reminder_every))
+
+
+def _refused_call(config, ticket: Ticket, number: str, refused: bridging.Refusal) -> str:
+    if refused.reason == "withheld":
+        return _say("sms_reply_call_withheld", number=number)
+    if refused.reason == "kind":
+        return _say("sms_reply_call_not_a_caller", number=number, kind=ticket.kind.replace("_", " "))
+    if refused.reason == "country":
+        return _say("sms_reply_call_bad_country", number=number, detail=refused.detail, caller=ticket.caller,
+                    allowed=", ".join(sorted(config.callable_countries)))
+    return _say("sms_reply_call_bad_type", number=number, detail=refused.detail, caller=ticket.caller)
 
 
 def _who(runtime: Runtime) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from core.config import Config, Staff
 from core.db import get_locked, insert_now
 from dispatch import jobs, oncall
-from dispatch.escalation import page_text
+from dispatch.escalation import bursts, page_text
 from dispatch.escalation.models import Escalation
 from dispatch.escalation.policy import begin_now, due_at, final_position
 from dispatch.notification import delivery
@@ -100,7 +100,8 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
                         next_position=position + 1, next_due_at=following)).rowcount:
                     continue
                 with session.no_autoflush:  # choosing the people reads nothing pending: one flush at commit
-                    pages = _claim(session, runtime, ticket, position, now, reason if due > now else None)
+                    pages, digests = _claim(session, runtime, ticket, position, now,
+                                            reason if due > now else None)
                 if position == last:
                     escalation.finished_at, escalation.outcome = now, "unacknowledged"
         except IntegrityError:
@@ -111,14 +112,17 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
         # The pages first, then their timers: a page is what someone waits for. A worker dying in
         # between loses no step: its pages are taken over and an overdue step is swept
         # (dispatch.notification.recovery, dispatch.escalation.recovery).
+        held = [page for page in pages if page.state == "held"]  # a burst's: one digest SMS later
+        pages = [page for page in pages if page.state != "held"]
         for page in sorted(pages, key=lambda p: p.channel != "sms"):
             delivery.send_claimed(runtime, page)
         deadline = now + timedelta(minutes=config.delivery_deadline_minutes)
         jobs.enqueue_many(runtime, ([(following, escalate, (ticket_id, position + 1))] if following else [])
                           + [(deadline, delivery.check_delivery, (page.id,)) for page in pages])
+        bursts.schedule(runtime, digests)
         if position == last:
             return
-        if pages:
+        if pages or held:
             if following > runtime.now():
                 return  # the next position's timer is set (above): nothing more is due yet
             force_position = reason = None
@@ -127,9 +131,12 @@ def advance(runtime: Runtime, ticket_id: int, force_position: int | None = None,
     jobs.enqueue(runtime, escalate, ticket_id, position, at=due)
 
 
-def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early: str | None) -> list[Page]:
+def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early: str | None
+           ) -> tuple[list[Page], list]:
     """Insert the page rows of ``position``, already ``sending`` (this process owns them; a concurrent
-    claim of the same rows fails on their key), and note the step on the timeline."""
+    claim of the same rows fails on their key), and note the step on the timeline. Returns the rows,
+    and the burst digests that SMS rows held back wait for (``bursts``)."""
+    digests = []
     config = runtime.config
     prefix = config.ticket_prefix
     if position == final_position(config):
@@ -150,10 +157,11 @@ def _claim(session, runtime: Runtime, ticket: Ticket, position: int, now, early:
                      if step.channel == "sms" else None,
                      sender=runtime.process_name, sending_at=now)
                 for p in people]
+        digests = bursts.hold(session, config, ticket.id, rows, now)
         add_event(ticket, "escalation_step", now, round=rounds + 1, step=index + 1, notify=step.notify,
                   channel=step.channel, staff=[p.id for p in people],
                   **({"early_because": early} if early else {}))
-    return [insert_now(session, row) for row in rows]
+    return [insert_now(session, row) for row in rows], digests
 
 
 def _pages_to(session, ticket_id: int, staff_id: str) -> int:

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = (5, 20, 60)  # after the 1st, 2nd, 3rd failed attempt; then the page is failed
 REACHED_NOBODY = tuple(s.value for s in DeliveryState if s.reached_nobody)
 EVENTS = {"page": "page_sent", "ack_notice": "notice_sent", "final": "final_notice_sent", "bridge": "callback_call",
-          "security_notice": "security_notice_sent", "transcript": "transcript_sent"}
+          "security_notice": "security_notice_sent", "transcript": "transcript_sent", "digest": "digest_sent"}
 _warned_no_base = False
 
 # What to do when a page of a kind reached nobody: the composition root hands in the

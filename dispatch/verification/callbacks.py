@@ -10,25 +10,39 @@ signature check, which comes first anyway.
 
 A callback moves ``requested → placing → placed → answered → confirmed → verified``, or
 ends ``failed`` or ``unanswered``; every move is made here.
+
+The callback verifies the person who answered it, on that call, and nobody else: not
+the inbound call that asked (its caller ID proves nothing), nor a later call from the
+same number. What they gain is on this same call: a waiting one-time secret, and then
+the desk (in business hours) or the on-call technician (after hours), rung with a
+screening prompt that says they were verified (``hand_over``). A contact with a PIN,
+and every contact of a client whose contract says ``require_pin``, must key the PIN
+on the callback too; so for such a client the callback alone releases nothing.
+
+Each ``<Gather>`` that releases something (the secret again, the hand-over) carries a
+one-time value (``issue_nonce``): a replayed request, validly signed though it is, finds
+it spent.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from core import hours
 from core.db import get_locked, locking
-from dispatch import jobs
+from dispatch import jobs, oncall
 from dispatch.directory.models import Contact, ContactPhone
 from dispatch.jobs.outbox import Handover
 from dispatch.notification.carrier import DeliveryError
 from dispatch.runtime import Runtime, current
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import Ticket, TimelineEvent
 from dispatch.tickets.timeline import add_event
-from dispatch.verification import identity, pin_lock, pins
+from dispatch.verification import identity, pin_lock, pins, secret_box
 from dispatch.verification.models import Callback
 
 log = logging.getLogger(__name__)
@@ -167,10 +181,16 @@ def answered(runtime: Runtime, callback: Callback, answered_by: str, machine: bo
     return True
 
 
+def pin_required(contact: Contact) -> bool:
+    """Whether the callback must also ask the PIN: the contact has one, or their client's contract
+    says ``require_pin`` (then a contact without a PIN cannot be verified until one is set)."""
+    return contact.pin_hash is not None or bool(contact.client.require_pin)
+
+
 def confirmed(runtime: Runtime, callback: Callback) -> bool:
     """The person called pressed 1: they asked for this call. Returns whether a PIN is still to be
-    asked (the contact has one); without one they are verified by :func:`verified` next."""
-    if callback.contact.pin_hash is None:
+    asked; without one they are verified by :func:`verified` next."""
+    if not pin_required(callback.contact):
         return False
     callback.status = "confirmed"
     add_event(callback.ticket, "callback_confirmed", runtime.now(), to=callback.to_number)
@@ -181,19 +201,37 @@ class PinOutcome:
     VERIFIED, RETRY, FAILED = "verified", "retry", "failed"
 
 
-def pin_keyed(session, runtime: Runtime, callback: Callback, pin: str) -> tuple[str, Handover | None]:
-    """A PIN keyed on the callback; returns (``PinOutcome``, the security notice's hand-over when this
-    PIN locked the contact). PIN-entry locks are not applied here: they stop guessing from any phone,
-    and this call reached a number on file; wrong PINs still count towards one."""
+def pin_to_check(callback: Callback) -> str | None:
+    """The hash a PIN keyed on the callback is checked against (None: none on file, nothing matches).
+    PIN-entry locks are not applied here: they stop guessing from any phone, and this call reached
+    a number on file; wrong PINs still count towards one (not during one)."""
+    return callback.contact.pin_hash
+
+
+def check_pin(pin_hash: str | None, pin: str, runtime: Runtime) -> tuple[bool, str | None]:
+    """(whether ``pin`` is right, a peppered hash to store if the one checked predates the pepper).
+    Slow: call it between transactions, never inside one."""
+    pepper = secret_box.pepper(runtime.settings)
+    right = pins.matches(pin_hash, pin, pepper)
+    return right, (pins.hash_pin(pin, pepper) if right and not pins.is_peppered(pin_hash) else None)
+
+
+def pin_keyed(session, runtime: Runtime, callback: Callback, checked_hash: str | None, pin: str, right: bool,
+              upgraded: str | None) -> tuple[str, Handover | None]:
+    """Record a PIN keyed on the callback and checked (``right``) against ``checked_hash``; returns
+    (``PinOutcome``, the security notice's hand-over when this PIN locked the contact)."""
     contact = callback.contact
     lock = pin_lock.lock_row(session, contact.id)
-    if pins.matches(contact.pin_hash, pin):
+    if right and contact.pin_hash == checked_hash:
         pin_lock.succeeded(lock)
+        identity.learn_pin(contact, pin, upgraded)
         return PinOutcome.VERIFIED, None
     callback.pin_failures += 1
-    add_event(callback.ticket, "pin_failed", runtime.now(), attempt=callback.pin_failures, reason="wrong PIN",
-              on="callback")
-    notice = pin_lock.count_failure(session, runtime, lock, contact, callback.ticket)
+    now = runtime.now()
+    reason = "wrong PIN" if contact.pin_hash is not None else "no PIN on file"
+    add_event(callback.ticket, "pin_failed", now, attempt=callback.pin_failures, reason=reason, on="callback")
+    pin_lock.note_failure(session, now, callback.to_number, contact.id)
+    notice = pin_lock.count_failure(session, runtime, lock, contact, callback.ticket) if reason == "wrong PIN" else None
     if callback.pin_failures >= PIN_TRIES:
         fail(runtime, callback, f"{PIN_TRIES} wrong PINs")
         return PinOutcome.FAILED, notice
@@ -201,9 +239,80 @@ def pin_keyed(session, runtime: Runtime, callback: Callback, pin: str) -> tuple[
 
 
 def verified(session, runtime: Runtime, callback: Callback) -> None:
-    """The person at the number on file proved who they are: the callback's ticket is verified."""
-    identity.verify(session, runtime, callback.ticket, callback.contact, "callback", callback.call_sid)
+    """The person at the number on file proved who they are, on this call: the proof is the call's."""
+    identity.verify(session, runtime, callback.ticket, callback.contact, "callback", callback.call_sid,
+                    number=callback.to_number)
     callback.status, callback.verified_at = "verified", runtime.now()
+
+
+def still_verified(runtime: Runtime, callback: Callback) -> bool:
+    """Whether the callback's verification still lasts (what it releases, it releases only meanwhile)."""
+    return (callback.status == "verified" and callback.verified_at is not None
+            and runtime.now() < callback.verified_at + identity.VERIFIED_FOR)
+
+
+def issue_nonce(callback: Callback) -> str:
+    """A fresh one-time value for the next ``<Gather>`` action of this call (the one before is spent)."""
+    nonce = secrets.token_urlsafe(16)
+    callback.nonce_hash = digest(nonce)
+    return nonce
+
+
+def spend_nonce(runtime: Runtime, callback: Callback, nonce: str) -> bool:
+    """Whether ``nonce`` is the call's current one-time value; it is spent either way."""
+    expected, callback.nonce_hash = callback.nonce_hash, None
+    if expected is not None and nonce and secrets.compare_digest(expected, digest(nonce)):
+        return True
+    add_event(callback.ticket, "callback_rejected", runtime.now(), reason="one-time value spent or wrong",
+              to=callback.to_number)
+    return False
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Whom the verified person is put through to: ``desk`` (business hours) or ``oncall``."""
+
+    to: str
+    numbers: tuple[str, ...]
+    staff_id: str | None = None
+
+
+def hand_over_target(runtime: Runtime) -> HandOver:
+    """The desk phones in business hours; after hours the primary on-call technician's mobile."""
+    config = runtime.config
+    if hours.is_open(config, runtime.now()):
+        return HandOver("desk", config.desk_numbers)
+    primary = oncall.who(runtime).primary
+    return HandOver("oncall", (primary.mobile,), primary.id)
+
+
+def hand_over_started(runtime: Runtime, callback: Callback, target: HandOver) -> None:
+    add_event(callback.ticket, "callback_handed_over", runtime.now(), to=target.to, numbers=list(target.numbers),
+              staff=target.staff_id, call_sid=callback.call_sid)
+
+
+def hand_over_accepted(runtime: Runtime, callback: Callback, by_number: str | None) -> None:
+    add_event(callback.ticket, "callback_hand_over_accepted", runtime.now(), by=by_number,
+              call_sid=callback.call_sid)
+
+
+def hand_over_ended(session, runtime: Runtime, callback: Callback, status: str) -> bool:
+    """The hand-over's dial is over; returns whether a person took it. A dial that "completed" may
+    have been a desk phone's own voicemail, which never pressed 1 at the screening prompt."""
+    taken = session.scalar(select(TimelineEvent.id).where(
+        TimelineEvent.ticket_id == callback.ticket_id, TimelineEvent.event == "callback_hand_over_accepted",
+        TimelineEvent.at >= callback.verified_at).limit(1)) is not None
+    add_event(callback.ticket, "callback_hand_over_ended", runtime.now(), status=status, taken=taken)
+    return taken
+
+
+def for_screening(session, token: str, parent_call_sid: str) -> Callback | None:
+    """The verified callback whose hand-over leg asks for its screening prompt: the leg's parent must be
+    the callback's own call (the token alone, leaked, does not do)."""
+    callback = by_token(session, token)
+    if callback is None or not parent_call_sid or callback.call_sid != parent_call_sid:
+        return None
+    return callback if callback.status == "verified" else None
 
 
 def call_ended(runtime: Runtime, callback: Callback, status: str) -> None:

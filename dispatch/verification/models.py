@@ -28,6 +28,8 @@ class PinLock(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Locks since the last right PIN or reset: each lasts longer, and the last one until a manager resets it.
+    locks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class VerificationCall(Base):
@@ -77,11 +79,25 @@ class Callback(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # SHA-256 of the one-time value on the <Gather> action that releases something next (the secret
+    # again, the hand-over to a person): a replayed request, however well signed, finds it spent.
+    nonce_hash: Mapped[str | None] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ticket: Mapped[Ticket] = relationship(lazy="joined")
     contact: Mapped[Contact] = relationship(lazy="joined")
+
+
+class PinFailure(Base):
+    """A wrong PIN, from which calling number and for which contact: the hourly limits per calling
+    number and across the whole directory (one common PIN sprayed at every contact) count these."""
+
+    __tablename__ = "pin_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    caller: Mapped[str] = mapped_column(String(20), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
 
 
 class OneTimeSecret(Base):
@@ -112,6 +128,7 @@ class SecurityNotice(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    lock_number: Mapped[int | None] = mapped_column(Integer)  # the contact's first, second, third lock
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_to: Mapped[str | None] = mapped_column(String(40))

@@ -1,16 +1,29 @@
-"""The PIN lock: wrong PINs in a row for one contact, across calls, lock PIN entry.
+"""The PIN lock: wrong PINs in a row for one contact, across calls, lock PIN entry; and the
+hourly limits on wrong PINs per calling number and across the whole directory.
 
-``LOCK_AFTER`` wrong PINs in a row lock PIN entry for ``LOCKED_FOR`` and text the
-on-call technician a security notice (the job ``send_security_notice``; it goes out as a
-page of its own kind, so a job run twice or retried sends it once). The contact's lock
-row is also what concurrent requests lock before counting failures or callbacks, so two
-calls at once cannot both slip under a limit.
+``LOCK_AFTER`` wrong PINs in a row lock PIN entry, each lock longer than the one before
+(``LOCKED_FOR``: 30 minutes, then 2 hours); the third lock holds until a manager resets
+it (``reset``: the API or the CLI). A lock that ended more than ``LOCKS_FORGOTTEN_AFTER``
+before the next one is forgotten, so a contact who mistypes now and then never drifts
+towards the third. Each lock texts the on-call technician one security notice (the job
+``send_security_notice``; it goes out as a page of its own kind, so a job run twice or
+retried sends it once); wrong PINs during a lock count towards nothing, so no second
+notice comes until the lock is over.
+
+Per lock, one contact: spraying one common PIN at every contact, or one number trying
+contact after contact, is stopped by the hourly limits: ``PER_CALLER_PER_HOUR`` wrong PINs
+from one calling number (withheld numbers share one count) and ``DIRECTORY_PER_HOUR``
+across the directory; past either, PIN entry from that number (or from everywhere)
+answers as a wrong PIN does until the hour has passed.
+
+The contact's lock row is also what concurrent requests lock before counting failures
+or callbacks, so two calls at once cannot both slip under a limit.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch import jobs, oncall
@@ -22,11 +35,15 @@ from dispatch.runtime import Runtime, current
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
 from dispatch.tickets.timeline import add_event
-from dispatch.verification.models import PinLock, SecurityNotice
+from dispatch.verification.models import PinFailure, PinLock, SecurityNotice
 from voice_prompts import say
 
 LOCK_AFTER = 5
-LOCKED_FOR = timedelta(minutes=30)
+LOCKED_FOR = (timedelta(minutes=30), timedelta(hours=2))  # the first and second lock; the third needs a reset
+RESET_NEEDED_AT = len(LOCKED_FOR) + 1
+LOCKS_FORGOTTEN_AFTER = timedelta(hours=24)
+PER_CALLER_PER_HOUR = 10
+DIRECTORY_PER_HOUR = 30
 
 
 def lock_row(session, contact_id: int) -> PinLock:
@@ -46,36 +63,77 @@ def lock_row(session, contact_id: int) -> PinLock:
     return row
 
 
+def needs_reset(row: PinLock | None) -> bool:
+    return row is not None and (row.locks or 0) >= RESET_NEEDED_AT
+
+
 def is_locked(row: PinLock | None, now) -> bool:
-    return row is not None and row.locked_until is not None and row.locked_until > now
+    return needs_reset(row) or (row is not None and row.locked_until is not None and row.locked_until > now)
 
 
 def succeeded(row: PinLock) -> None:
-    """A right PIN: the count of wrong ones in a row starts again."""
+    """A right PIN: the count of wrong ones in a row starts again (the locks so far are not forgotten)."""
     row.consecutive_failures = 0
 
 
 def clear(row: PinLock) -> None:
-    """A new PIN was set: no count and no lock carry over from the old one."""
-    row.consecutive_failures, row.locked_until = 0, None
+    """A new PIN was set, or a manager reset PIN entry: no count and no lock carry over."""
+    row.consecutive_failures, row.locked_until, row.locks = 0, None, 0
+
+
+def may_reset(config, staff_id) -> bool:
+    """Whether ``staff_id`` may lift a PIN lock: a manager (by role, or as the policy's last level)."""
+    person = config.staff.get(staff_id) if isinstance(staff_id, str) else None
+    return person is not None and (person.role == "manager" or person.id in config.managers)
+
+
+def reset(session, contact_id: int) -> bool:
+    """A manager lifts the contact's lock (any lock, the third included); returns whether one was on."""
+    row = lock_row(session, contact_id)
+    was_locked = bool(row.locks) and (needs_reset(row) or row.locked_until is not None)
+    clear(row)
+    return was_locked
+
+
+def over_hourly_limit(session, now, caller: str) -> str | None:
+    """Why PIN entry from ``caller`` is refused for now (too many wrong PINs in the last hour from that
+    number, or across the directory), or None."""
+    since = now - timedelta(hours=1)
+    if session.scalar(select(func.count(PinFailure.id)).where(PinFailure.caller == caller,
+                                                              PinFailure.at > since)) >= PER_CALLER_PER_HOUR:
+        return "too many wrong PINs from this number"
+    if session.scalar(select(func.count(PinFailure.id)).where(PinFailure.at > since)) >= DIRECTORY_PER_HOUR:
+        return "too many wrong PINs across the directory"
+    return None
+
+
+def note_failure(session, now, caller: str, contact_id: int | None) -> None:
+    """A wrong (or refused) PIN from ``caller``, for the hourly limits."""
+    session.add(PinFailure(at=now, caller=caller[:20], contact_id=contact_id))
 
 
 def count_failure(session, runtime: Runtime, row: PinLock, contact: Contact, ticket: Ticket) -> Handover | None:
     """One more wrong PIN in a row for ``contact``; at ``LOCK_AFTER`` lock PIN entry and queue the
     on-call technician's security notice. Returns the notice's hand-over to RQ (to call after the
-    commit) if it locked, else None."""
+    commit) if it locked, else None. During a lock nothing is counted: one notice per lock."""
+    now = runtime.now()
+    if is_locked(row, now):
+        return None
     row.consecutive_failures += 1
     if row.consecutive_failures < LOCK_AFTER:
         return None
-    now = runtime.now()
-    row.locked_until = now + LOCKED_FOR
+    if row.locked_until is not None and now - row.locked_until > LOCKS_FORGOTTEN_AFTER:
+        row.locks = 0
+    row.locks = (row.locks or 0) + 1
+    row.locked_until = now + LOCKED_FOR[row.locks - 1] if row.locks < RESET_NEEDED_AT else now
     row.consecutive_failures = 0
     notice = SecurityNotice(contact_id=contact.id, ticket_id=ticket.id, locked_until=row.locked_until,
-                            created_at=now)
+                            lock_number=row.locks, created_at=now)
     session.add(notice)
     session.flush()
-    add_event(ticket, "pin_locked", now, contact=contact.name, failures=LOCK_AFTER,
-              until=row.locked_until.isoformat())
+    add_event(ticket, "pin_locked", now, contact=contact.name, failures=LOCK_AFTER, lock=row.locks,
+              until=row.locked_until.isoformat() if row.locks < RESET_NEEDED_AT else None,
+              reset_needed=row.locks >= RESET_NEEDED_AT)
     return jobs.enqueue_after_commit(session, send_security_notice, notice.id, now=now)
 
 
@@ -93,8 +151,11 @@ def send_security_notice(notice_id: int) -> None:
             page = session.scalar(select(Page).where(Page.ticket_id == notice.ticket_id, Page.key == key))
             if page is None:
                 until = notice.locked_until.astimezone(config.timezone).strftime("%H:%M %Z")
-                body = gsm7.gsm7(say("verify_security_notice_sms", failures=LOCK_AFTER, contact=notice.contact.name,
-                                     client=notice.contact.client.name, until=until,
+                reset_needed = (notice.lock_number or 0) >= RESET_NEEDED_AT
+                body = gsm7.gsm7(say("verify_security_notice_reset_sms" if reset_needed
+                                     else "verify_security_notice_sms", failures=LOCK_AFTER,
+                                     contact=notice.contact.name, client=notice.contact.client.name, until=until,
+                                     locks=notice.lock_number,
                                      ticket=format_number(config.ticket_prefix, notice.ticket_id)))
                 page = Page(ticket_id=notice.ticket_id, key=key, kind="security_notice", staff_id=staff.id,
                             channel="sms", to=staff.mobile, body=body, created_at=runtime.now())

@@ -1,19 +1,28 @@
 """Portal PINs: the rules a new PIN must pass, and its argon2id hash, the only form stored.
 
-A 4-digit PIN has 10,000 values, so what protects it is the guessing limit on the
-phone (``verification.pin_lock``) and a slow salted hash should the database
-leak. Checking a caller who has no PIN (or no contact at all) still spends the
-time of one hash, so how long an answer takes says nothing about who exists.
+A new PIN has at least 6 digits (a million values); PINs set under the older 4-digit
+rule keep working and are flagged for renewal. What protects a PIN is the guessing
+limits on the phone (``verification.pin_lock``) and, should the database leak, a slow
+salted hash of the PIN *peppered* with a key kept outside the database (an HMAC keyed
+by a key derived from ``IVR_SECRET_KEY``): the hashes alone cannot be brute-forced over
+the small space of PINs. Hashes made before the pepper keep verifying, and are replaced
+by peppered ones when their PIN is next keyed right. Checking a caller who has no PIN
+(or no contact at all) still spends the time of one hash, so how long an answer takes
+says nothing about who exists.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-MIN_DIGITS = 4
+MIN_DIGITS = 6
+OLD_MIN_DIGITS = 4  # the rule PINs were set under before: they still work, flagged
 MAX_DIGITS = 8
+PEPPERED = "pepper1:"
 
 _hasher = PasswordHasher()  # argon2id, a fresh random salt per hash
 _decoy_hash: str | None = None
@@ -37,18 +46,34 @@ def refusal(pin, phones: list[str]) -> str | None:
     return None
 
 
-def hash_pin(pin: str) -> str:
-    return _hasher.hash(pin)
+def _peppered(pin: str, pepper: bytes) -> str:
+    return hmac.new(pepper, pin.encode(), hashlib.sha256).hexdigest()
 
 
-def matches(pin_hash: str | None, pin: str) -> bool:
-    """Whether ``pin`` is the PIN of ``pin_hash``; with no hash, False after the same work."""
+def hash_pin(pin: str, pepper: bytes) -> str:
+    return PEPPERED + _hasher.hash(_peppered(pin, pepper))
+
+
+def is_peppered(pin_hash: str | None) -> bool:
+    return pin_hash is not None and pin_hash.startswith(PEPPERED)
+
+
+def matches(pin_hash: str | None, pin: str, pepper: bytes) -> bool:
+    """Whether ``pin`` is the PIN of ``pin_hash`` (peppered, or made before the pepper); with no
+    hash, False after the same work. Slow (argon2): never call it inside a database transaction."""
     global _decoy_hash
     if pin_hash is None:
         if _decoy_hash is None:
             _decoy_hash = _hasher.hash("decoy-pin-for-constant-time")
         pin_hash, pin = _decoy_hash, pin + "\x00"
+    elif is_peppered(pin_hash):
+        pin_hash, pin = pin_hash.removeprefix(PEPPERED), _peppered(pin, pepper)
     try:
         return _hasher.verify(pin_hash, pin)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def is_short(digits: int | None) -> bool:
+    """Whether a PIN of ``digits`` (None: set before its length was kept) is below today's minimum."""
+    return digits is None or digits < MIN_DIGITS

@@ -63,7 +63,7 @@ def _key_file(data_dir: Path) -> bytes:
     """Read the data folder's key, creating it (0600, atomically) the first time."""
     path = data_dir / KEY_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         draft = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -98,3 +98,9 @@ def derived_key(settings, purpose: str) -> bytes:
     """A key of its own for ``purpose`` (the console's session cookies, its calendar links), derived
     from the same secret with HMAC-SHA256: knowing one such key reveals neither the secret nor another."""
     return hmac.new(_key(settings.secret_key, settings.data_dir), purpose.encode(), hashlib.sha256).digest()
+
+
+def pepper(settings) -> bytes:
+    """The PIN pepper: a key of its own derived from the secret key (never the key itself), so
+    the PIN hashes in a stolen database cannot be tried without it."""
+    return hmac.new(_key(settings.secret_key, settings.data_dir), b"portal PIN pepper v1", hashlib.sha256).digest()

@@ -15,8 +15,8 @@ from dispatch import directory
 from dispatch.directory.models import Contact
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import parse_number
-from dispatch.verification import identity, one_time_secrets, secret_box
-from dispatch.verification.models import OneTimeSecret
+from dispatch.verification import identity, one_time_secrets, pin_lock, secret_box
+from dispatch.verification.models import OneTimeSecret, PinLock
 from ivr.api.auth import answer_database_errors, require_api_token
 from ivr.context import runtime as _runtime
 from ivr.views import contact_dict, secret_dict
@@ -42,25 +42,37 @@ def find_contacts():
     number = phones.normalise(raw, runtime.config.region)
     if number is None:
         return jsonify(error="phone must be a valid phone number, such as +12705550150"), 400
-    with runtime.store.transaction() as session:
+    with runtime.store.reading() as session:
         found = directory.contacts_with_phone(session, number)
-        return jsonify(contacts=[contact_dict(c, identity.current_verification(session, c.id, runtime.now()))
-                                 for c in found])
+        return jsonify(contacts=[contact_dict(c, session.get(PinLock, c.id), runtime.now()) for c in found])
 
 
 @bp.put("/api/contacts/<int:contact_id>/pin")
 def set_pin(contact_id: int):
     runtime = _runtime()
-    pin = _body().get("pin")
-    with runtime.store.transaction() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            return jsonify(error=f"no contact {contact_id}"), 404
-        reason = identity.set_pin(session, contact, pin)  # a new PIN ends any lock on the old one
-        if reason is not None:
-            return jsonify(error=reason), 400
+    try:
+        reason = identity.set_pin(runtime, contact_id, _body().get("pin"))  # a new PIN ends any lock
+    except identity.NoSuchContact:
+        return jsonify(error=f"no contact {contact_id}"), 404
+    if reason is not None:
+        return jsonify(error=reason), 400
     log.info("portal PIN set for contact %s", contact_id)
     return "", 204
+
+
+@bp.post("/api/contacts/<int:contact_id>/pin-lock/reset")
+def reset_pin_lock(contact_id: int):
+    """A manager lifts the contact's PIN lock (the third lock ends only this way); body ``{"manager": id}``."""
+    runtime = _runtime()
+    manager = _body().get("manager")
+    if not pin_lock.may_reset(runtime.config, manager):
+        return jsonify(error="manager must be the staff id of a manager"), 400
+    with runtime.store.transaction() as session:
+        if session.get(Contact, contact_id) is None:
+            return jsonify(error=f"no contact {contact_id}"), 404
+        was_locked = pin_lock.reset(session, contact_id)
+    log.warning("PIN lock of contact %s reset by manager %s", contact_id, manager)
+    return jsonify(contact_id=contact_id, was_locked=was_locked, reset_by=manager)
 
 
 @bp.post("/api/disclosures")

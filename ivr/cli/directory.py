@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch import directory
 from dispatch.directory.models import Client, Contact
-from dispatch.verification import identity
+from dispatch.verification import identity, pin_lock
 from ivr.context import runtime as _runtime
 from ivr.views import contact_dict
 
@@ -59,7 +59,7 @@ def list_contacts(client_name):
 @click.argument("contact_id", type=int)
 def set_pin(contact_id):
     """Set the portal PIN of contact CONTACT_ID (prompted, not shown; read from standard input when it
-    is not a terminal). The rules are the API's: 4 to 8 digits, not easy to guess."""
+    is not a terminal). The rules are the API's: 6 to 8 digits, not easy to guess."""
     runtime = _runtime()
     with runtime.store.reading() as session:
         contact = session.get(Contact, contact_id)
@@ -70,12 +70,29 @@ def set_pin(contact_id):
         pin = click.prompt(f"new PIN for {name}", hide_input=True, confirmation_prompt=True)
     else:
         pin = sys.stdin.readline().strip()
-    with runtime.store.transaction() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            raise click.ClickException(f"no contact {contact_id}")
-        reason = identity.set_pin(session, contact, pin)
+    try:
+        reason = identity.set_pin(runtime, contact_id, pin)
+    except identity.NoSuchContact:
+        raise click.ClickException(f"no contact {contact_id}") from None
     if reason is not None:
         raise click.ClickException(f"PIN not set: {reason}")
     log.info("portal PIN set for contact %s from the command line", contact_id)
     click.echo(f"PIN set for {name}")
+
+
+@directory_cli.command("reset-pin-lock")
+@click.argument("contact_id", type=int)
+@click.option("--manager", required=True, help="Staff id of the manager who lifts the lock.")
+def reset_pin_lock(contact_id, manager):
+    """Lift a contact's PIN lock (a third lock ends only this way, or with a new PIN)."""
+    runtime = _runtime()
+    if not pin_lock.may_reset(runtime.config, manager):
+        raise click.ClickException(f"{manager!r} is not the staff id of a manager")
+    with runtime.store.transaction() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise click.ClickException(f"no contact {contact_id}")
+        name = contact.name
+        was_locked = pin_lock.reset(session, contact_id)
+    click.echo(f"PIN entry for {name} (contact {contact_id}) {'unlocked' if was_locked else 'was not locked'}; "
+               f"reset by {manager}")

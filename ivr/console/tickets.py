@@ -99,12 +99,14 @@ def call_back(number: str):
     ticket_id = _ticket_id(number)
     # The form's own id: the same form sent twice (a double click, a reload) rings once.
     request_id = (request.form.get("request") or "")[:40] or uuid.uuid4().hex
-    outcome = bridge.ring_technician(runtime, ticket_id, g.staff, f"console-{request_id}", via="console")
-    if outcome == "missing":
+    refused = bridge.ring_technician(runtime, ticket_id, g.staff, f"console-{request_id}", via="console")
+    if refused is not None and refused.reason == "missing":
         abort(404)
     shown = number_of(ticket_id)
-    if outcome == "withheld":
+    if refused is not None and refused.reason == "withheld":
         flash(say("console_call_withheld", number=shown), "error")
+    elif refused is not None:
+        flash(say("console_call_refused", number=shown, reason=refused.reason), "error")
     else:
         flash(say("console_calling_you", mobile=phone(g.staff.mobile), number=shown))
     return redirect(url_for("console.ticket", number=shown), code=303)

@@ -31,9 +31,11 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.calls import spool
 from dispatch.calls.intake import BOXES
+from dispatch.calls.models import JoinedCall
 from dispatch.notification.models import Page
 from dispatch.tickets.models import Ticket, TimelineEvent
 from fake_twilio.phone import ACCOUNT_SID, PhoneCall, new_sid
+from ivr import signature
 from tests.support import AUTH_TOKEN, CLIENT_PHONE, NY, SUPPORT_NUMBER
 from tests.verification_helpers import ANN, ANN_PIN, BEN, GIL, STRANGER
 
@@ -85,6 +87,12 @@ def keys(*weighted: tuple[str, int], junk: str) -> st.SearchStrategy[str | None]
     the first prompt."""
     pool = st.sampled_from([key for key, weight in weighted for _ in range(weight)])
     return st.one_of(pool, pool, st.none(), st.from_regex(junk, fullmatch=True))
+
+
+def answering_verdicts(*valid) -> st.SearchStrategy[str]:
+    """Twilio's answering-machine verdicts, and junk, short enough that a webhook carrying it stays
+    under the 32 KB Twilio never comes near (a longer one is refused before it is read: 413)."""
+    return statuses(*valid).filter(lambda value: len(value.encode()) < 2000)
 
 
 def statuses(*valid) -> st.SearchStrategy[str]:
@@ -172,6 +180,7 @@ NUMBERS = st.one_of(st.integers(-10**25, 10**25).map(str), one_of_values("abc", 
 
 QUERY = st.fixed_dictionaries({}, optional={
     "attempt": NUMBERS, "silences": NUMBERS, "wait": NUMBERS, "secret": NUMBERS, "offers": NUMBERS, "ticket": NUMBERS,
+    "n": one_of_values("0" * 22),
     "lang": one_of_values("es", "en", "fr", "ES", "es\x00"), "staff": one_of_values("alice", "dave", "zed"),
     "box": one_of_values(*BOXES, "unknown", "SUPPORT", "emergency ", "fallback\x00"),
     "page": st.one_of(st.sampled_from([Seeded("sms_page"), Seeded("voice_page"), Seeded("bridge_page")]),
@@ -253,7 +262,13 @@ VOICE_ENDPOINTS = [
     Endpoint("/verification/callback/confirm", CALLEE, ("token",)),
     Endpoint("/verification/callback/pin", CALLEE, ("token",)),
     Endpoint("/verification/callback/ready", CALLEE, ("token", "offers")),
-    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret", "silences")),
+    Endpoint("/verification/callback/secret", CALLEE, ("token", "secret", "silences", "n")),
+    Endpoint("/verification/callback/connect", CALLEE, ("token", "n")),
+    # The hand-over's legs: the screening prompt (a leg of no verified callback hears nothing) and
+    # its key (empty bridges, anything else drops that leg only); the <Dial>'s end.
+    Endpoint("/verification/callback/screen", CALLEE, ("token",), silent_end=lambda p: True),
+    Endpoint("/verification/callback/accept", CALLEE, ("token",), silent_end=lambda p: True, empty_ok=True),
+    Endpoint("/verification/callback/handed", CALLEE, ("token",), silent_end=lambda p: True),
     Endpoint("/voice/recording-status", CALLBACK, ("box",)),
     Endpoint("/voice/transcription", CALLBACK, ("box",)),
     Endpoint("/voice/status", CALLBACK),
@@ -340,10 +355,14 @@ class World:
             return set(session.scalars(select(Ticket.caller).where(Ticket.kind != "verification")))
 
     def tickets_of_call(self, call_sid: str) -> list[dict]:
-        """The call's voicemail or missed-call tickets (a verification ticket has its own key)."""
+        """The call's voicemail or missed-call tickets (a verification ticket has its own key), or the
+        open P1 its caller's emergency call joined (one number opens only so many an hour)."""
         with self.stack.runtime.store.transaction() as session:
             found = session.scalars(select(Ticket).where(Ticket.call_sid == call_sid,
                                                          Ticket.kind != "verification")).all()
+            joined = session.get(JoinedCall, call_sid)
+            if joined is not None:
+                found = [*found, session.get(Ticket, joined.ticket_id)]
             return [_summary(t) for t in found]
 
 
@@ -466,9 +485,13 @@ def check_voice_answer(world: World, endpoint: Endpoint, url: str, params: dict,
 
 
 def _expected_status(params: dict, world: World) -> int:
-    """413 when the form is over the app's limit (Twilio's webhooks are a few KB), else 200."""
-    size = len(urlencode(resolve(params, world.seeded)).encode())
-    return 413 if size > world.app.config["MAX_CONTENT_LENGTH"] else 200
+    """413 when the form is over the webhooks' limits (Twilio's are a few KB and a few dozen fields),
+    400 when a SID in it is not of Twilio's shape, else 200."""
+    resolved = resolve(params, world.seeded)
+    body = urlencode(resolved).encode()
+    if len(body) > signature.MAX_BODY_BYTES or body.count(b"&") >= signature.MAX_FIELDS:
+        return 413
+    return 400 if signature.malformed_sid(resolved) is not None else 200
 
 
 def _assert_walk_documents(world: World, phone: PhoneCall, silent_end: bool) -> None:

@@ -50,7 +50,7 @@ def test_recording_callbacks_with_junk_leave_exactly_one_ticket_per_call(world, 
     heard, creators, paging = [], 0, False
     for path, box, params in callbacks:
         params = {**params, "CallSid": call_sid, "From": caller}
-        if _expected_status(params, world) == 413:
+        if _expected_status(params, world) != 200:  # refused before it is read, or a SID of no Twilio shape
             continue
         waiting = len(list(folder.glob("*.json")))
         response, url, sent, crashes = world.post(path, {"box": box}, params)
@@ -98,7 +98,7 @@ def test_with_the_database_away_every_recording_callback_is_kept_and_becomes_one
     try:
         for path, box, params in callbacks:
             params = {**params, "CallSid": call_sid}
-            if _expected_status(params, world) == 413:
+            if _expected_status(params, world) != 200:
                 continue
             response, url, posted, crashes = world.post(path, {"box": box}, params)
             check_voice_answer(world, ENDPOINT[path], url, posted, response, crashes)

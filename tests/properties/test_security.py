@@ -21,10 +21,10 @@ from tests.properties.support import (
     _assert_walk_documents,
     _expected_status,
     _machine,
+    answering_verdicts,
     check_voice_answer,
     keys,
     resolve,
-    statuses,
 )
 from tests.support import AUTH_TOKEN
 from tests.verification_helpers import ANN, ANN_PIN, BEN, reach_pin_prompt
@@ -86,7 +86,7 @@ CALLBACK_SCRIPTS = st.builds(lambda right, then: ["1", ANN_PIN + "#", "1", "9"][
 
 
 @settings(PROPERTY, max_examples=10)
-@given(who=st.sampled_from([ANN, BEN]), answered_by=statuses("human", "machine_start", "fax", "unknown"),
+@given(who=st.sampled_from([ANN, BEN]), answered_by=answering_verdicts("human", "machine_start", "fax", "unknown"),
        keys=CALLBACK_SCRIPTS, forge_at=st.one_of(st.none(), st.integers(0, 5)),
        with_secret=st.booleans())
 def test_a_dual_callback_answered_with_any_keys_reads_a_secret_only_after_the_pin(world, who, answered_by, keys,

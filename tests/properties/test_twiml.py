@@ -29,11 +29,11 @@ from tests.properties.support import (
     _expected_status,
     _machine,
     _query_value,
+    answering_verdicts,
     assert_valid_voice_twiml,
     check_voice_answer,
     keys,
     parse_twiml,
-    statuses,
 )
 from tests.support import CLIENT_PHONE, NY, SUPPORT_NUMBER
 from tests.verification_helpers import ANN_PIN
@@ -49,7 +49,7 @@ def test_every_twilio_facing_route_is_covered(world):
 
 
 @PROPERTY
-@given(transcript=TRANSCRIPTS, recording_url=URLS, answered_by=statuses("human", "machine_start", "fax"),
+@given(transcript=TRANSCRIPTS, recording_url=URLS, answered_by=answering_verdicts("human", "machine_start", "fax"),
        key=st.sampled_from(["1", "*", "0", "#"]))
 # A NUL in <Say> would make the document unreadable XML.
 @example(transcript="\x00", recording_url="", answered_by="human", key="*")
@@ -66,8 +66,11 @@ def test_whatever_the_recording_callbacks_say_the_voice_page_reading_them_is_val
             "RecordingSid": new_sid("RE"), "RecordingUrl": recording_url, "RecordingStatus": "completed",
             "RecordingDuration": "42"}), ("/voice/transcription", {
             "TranscriptionText": transcript, "TranscriptionStatus": "completed"})):
-        response, _, _, crashes = world.post(path, {"box": "emergency"}, {
-            "CallSid": call_sid, "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID, **params})
+        params = {"CallSid": call_sid, "From": CLIENT_PHONE, "AccountSid": ACCOUNT_SID, **params}
+        response, _, _, crashes = world.post(path, {"box": "emergency"}, params)
+        if (expected := _expected_status(params, world)) != 200:  # over the size Twilio never comes near
+            assert response.status_code == expected
+            return
         assert response.status_code == 200 and not crashes, crashes
     [ticket] = world.tickets_of_call(call_sid)
     if transcript:  # the words are kept (PostgreSQL's text cannot hold a NUL, so the store drops those)
@@ -86,7 +89,7 @@ TECHNICIAN_KEYS = keys(("4", 2), ("6", 2), ("1", 2), ("*", 2), ("9", 1), ("#", 1
 
 
 @settings(PROPERTY, max_examples=8)
-@given(answered_by=statuses("human", "machine_start", "machine_end_beep", "fax", "unknown"),
+@given(answered_by=answering_verdicts("human", "machine_start", "machine_end_beep", "fax", "unknown"),
        keys=st.lists(TECHNICIAN_KEYS, max_size=5), transcript=TRANSCRIPTS.filter(lambda t: len(t) < 3000),
        acknowledged_by_sms=st.booleans())
 def test_a_technician_answering_a_voice_page_with_any_keys(world, answered_by, keys, transcript,
@@ -106,7 +109,8 @@ def test_a_technician_answering_a_voice_page_with_any_keys(world, answered_by, k
     [page_call] = [c for c in stack.fake.calls if urlsplit(c["url"]).path == "/voice/page"
                    and world.page_ticket(int(_query_value(c["url"], "page"))) == ticket["id"]]
     if acknowledged_by_sms:  # another technician takes it while the phone rings
-        assert stack.fake.sms_from(on_call(stack)["secondary"], f"ACK {ticket['id']}", SUPPORT_NUMBER)[0] == 200
+        manager = on_call(stack)["manager"]  # someone else, who may take any ticket
+        assert stack.fake.sms_from(manager, f"ACK {ticket['id']}", SUPPORT_NUMBER)[0] == 200
     world.errors.records.clear()
     expected = "acknowledged" if acknowledged_by_sms else "new"
     try:
@@ -141,8 +145,8 @@ def test_a_signed_voice_webhook_always_gets_valid_twiml_and_never_a_dead_end(wor
     world.stack.clock.set(at)
     query = {k: v for k, v in query.items() if k in endpoint.args}
     response, url, sent, crashes = world.post(endpoint.path, query, params)
-    if _expected_status(params, world) == 413:
-        assert response.status_code == 413
+    if (expected := _expected_status(params, world)) != 200:  # too large, or a SID of no Twilio shape
+        assert response.status_code == expected
         return
     check_voice_answer(world, endpoint, url, sent, response, crashes)
 
