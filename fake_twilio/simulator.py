@@ -149,7 +149,7 @@ def _tickets_of(runtime: Runtime, call_sid: str) -> list[dict]:
     verification ticket, which a caller hears only when verified and nothing follows."""
     with runtime.store.reading() as session:
         found = session.scalars(select(Ticket).where(Ticket.call_sid == call_sid).order_by(Ticket.id)).all()
-        rows = [{**ticket_dict(t, runtime.config.ticket_prefix), "id": t.id, "paged": t.paged_at is not None}
+        rows = [{**ticket_dict(t, runtime), "id": t.id, "paged": t.paged_at is not None}
                 for t in found]
     return sorted(rows, key=lambda row: (row["kind"] == "verification", -row["id"]))
 

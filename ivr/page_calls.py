@@ -17,12 +17,12 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from core import phones
 from core.db import parse_id
+from dispatch.escalation import bridge as bridges
 from dispatch.escalation import bridging, page_text, responses, steps
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.notification.twilio import statuses
 from dispatch.tickets.models import Ticket
-from dispatch.tickets.timeline import add_event
 from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
 from ivr.twiml import answer_errors_with, empty, hang_up, retried_by_twilio, say_text, speak, twiml
@@ -238,13 +238,10 @@ def bridge_result(page, ticket):
 
 def _call_back_ended(page, ticket):
     """The technician's call to the caller ended: on the timeline, with how it went."""
-    status = (request.form.get("DialCallStatus") or "unknown")[:20]
-    runtime = _runtime()
-    with runtime.store.transaction() as session:
-        add_event(session.get(Ticket, ticket.id), "callback", runtime.now(), by=page.staff_id, status=status,
-                  seconds=int(request.form.get("DialCallDuration") or 0)
-                  if (request.form.get("DialCallDuration") or "").isdigit() else 0)
-    return hang_up("voice_bridge_result" if status in ("completed", "answered") else "voice_bridge_no_answer")
+    outcome = statuses.dial_outcome(request.form.get("DialCallStatus"))
+    duration = (request.form.get("DialCallDuration") or "")[:9]
+    bridges.call_back_ended(_runtime(), ticket.id, page.staff_id, outcome, int(duration) if duration.isdigit() else 0)
+    return hang_up("voice_bridge_result" if outcome == "connected" else "voice_bridge_no_answer")
 
 
 answer_errors_with(bp, lambda: hang_up("voice_page_error"), "the technician is told where to look")

@@ -24,6 +24,7 @@ from dispatch.calls import log as call_log
 from dispatch.directory.models import Contact
 from dispatch.escalation import page_text
 from dispatch.followup import actions, lifecycle
+from dispatch.notification.twilio import statuses
 from dispatch.runtime import Runtime
 from dispatch.tickets import numbers, queries
 from dispatch.tickets.models import STATUSES
@@ -356,7 +357,7 @@ def _desk_took_it() -> bool:
     voicemail that answered and was never connected: only a press of 1 (``desk_accept``) says a
     person did. Without screening, or with Redis away, the dial's status is all there is."""
     runtime = _runtime()
-    if request.form.get("DialCallStatus") not in ("completed", "answered"):
+    if statuses.dial_outcome(request.form.get("DialCallStatus")) != "connected":
         return False
     if not runtime.config.screen_calls:
         return True
@@ -426,7 +427,7 @@ def _oncall_took_it() -> bool:
     """Whether the on-call technician took the call: their press of 1 is noted in Redis and on the
     call's ticket; a completed dial alone may be their phone's voicemail."""
     runtime = _runtime()
-    if request.form.get("DialCallStatus") not in ("completed", "answered"):
+    if statuses.dial_outcome(request.form.get("DialCallStatus")) != "connected":
         return False
     try:
         if runtime.redis.get(f"call:{_call_sid()}:oncall") is not None:

@@ -495,14 +495,14 @@ def callback_accept():
 def callback_handed():
     """The ``<Dial>`` of the hand-over is over: a person took it, or nobody did."""
     runtime = _runtime()
-    status = (request.form.get("DialCallStatus") or "unknown")[:20]
+    outcome = statuses.dial_outcome(request.form.get("DialCallStatus"))
     with runtime.store.transaction() as session:
         callback, refusal = _admit(session, ("verified",), fresh=False)
         if refusal is not None:
             return refusal
         language = _callback_language(callback)
-        taken = callbacks.hand_over_ended(session, runtime, callback, status)
-    if taken and status in ("completed", "answered"):
+        taken = callbacks.hand_over_ended(session, runtime, callback, outcome)
+    if taken and outcome == "connected":
         return hang_up()
     return hang_up("verify_hand_over_unanswered", language=language)
 

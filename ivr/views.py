@@ -1,21 +1,21 @@
 """The domain's objects as the JSON API and the commands show them."""
 from __future__ import annotations
 
-from dispatch import runtime as runtime_module
 from dispatch.calls.models import CallLog
 from dispatch.directory.models import Client, Contact
 from dispatch.followup import callbacks
 from dispatch.handoff import recordings
 from dispatch.oncall import OnCall
+from dispatch.runtime import Runtime
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
 from dispatch.verification import one_time_secrets, pin_lock, pins
 from dispatch.verification.models import OneTimeSecret, PinLock
 
 
-def ticket_dict(ticket: Ticket, prefix: str) -> dict:
+def ticket_dict(ticket: Ticket, runtime: Runtime) -> dict:
     return {
-        "number": format_number(prefix, ticket.id),
+        "number": format_number(runtime.config.ticket_prefix, ticket.id),
         "status": ticket.status,
         "priority": ticket.priority,
         "kind": ticket.kind,
@@ -23,7 +23,7 @@ def ticket_dict(ticket: Ticket, prefix: str) -> dict:
         "client": ticket.client.name if ticket.client else None,
         "contact": {"id": ticket.contact.id, "name": ticket.contact.name} if ticket.contact else None,
         # The app's own signed link, which plays without a Twilio login; Twilio's URL needs the account's.
-        "recording_url": recordings.link(runtime_module.current(), ticket),
+        "recording_url": recordings.link(runtime, ticket),
         "recording_seconds": ticket.recording_seconds,
         "transcript": ticket.transcript,
         "created_at": ticket.created_at.isoformat(),
@@ -45,11 +45,11 @@ def _iso(at) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def callback_dict(ticket: Ticket, prefix: str, now) -> dict:
+def callback_dict(ticket: Ticket, runtime: Runtime, now) -> dict:
     """A ticket on the call-back list, with how long is left until its response is due (seconds;
     negative once overdue; null without a target)."""
     left = callbacks.left(ticket, now)
-    return {**ticket_dict(ticket, prefix), "left_seconds": int(left.total_seconds()) if left is not None else None}
+    return {**ticket_dict(ticket, runtime), "left_seconds": int(left.total_seconds()) if left is not None else None}
 
 
 def call_dict(call: CallLog, prefix: str) -> dict:

@@ -239,7 +239,7 @@ def test_call_bridges_the_technician_to_the_caller_from_the_support_number(pagin
     phone.dial_result("completed", duration=95)
     ticket = paging.ticket("CS-000001")
     [callback] = events(ticket, "callback")
-    assert (callback["status"], callback["seconds"]) == ("completed", 95)
+    assert (callback["status"], callback["seconds"]) == ("connected", 95)
     assert events(ticket, "callback_call")[0]["staff"] == paging.api("/api/oncall").get_json()["primary"]["id"]
 
 

@@ -21,6 +21,15 @@ from dispatch.tickets.models import Ticket
 from dispatch.tickets.timeline import add_event
 
 
+def call_back_ended(runtime: Runtime, ticket_id: int, staff_id: str, outcome: str, seconds: int) -> None:
+    """The technician's bridged call to the caller is over: on the timeline, with how it went
+    (``outcome``: ``connected``, ``busy``, ``no_answer``, ...)."""
+    with runtime.store.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is not None:
+            add_event(ticket, "callback", runtime.now(), by=staff_id, status=outcome, seconds=seconds)
+
+
 def ring_technician(runtime: Runtime, ticket_id: int, staff: Staff, request_id: str,
                     via: str) -> bridging.Refusal | None:
     """Ring ``staff``'s mobile, to be bridged to the caller of ``ticket_id``; ``request_id`` names the

@@ -32,11 +32,11 @@ HIDDEN_EVENTS = ("handoff_",)  # the hand-off's own notes on the timeline
 MAX_TRANSCRIPT_CHARS = {"slack": 2800, "teams": 4000}
 EMAIL_POLICY = SMTP.clone(cte_type="7bit", max_line_length=998)
 
-_ticket_view: Callable[[Ticket, str], dict] | None = None
+_ticket_view: Callable[[Ticket, Runtime], dict] | None = None
 
 
-def use_ticket_view(view: Callable[[Ticket, str], dict]) -> None:
-    """Have webhooks carry tickets as ``view(ticket, prefix)`` shows them: the JSON API's shape,
+def use_ticket_view(view: Callable[[Ticket, Runtime], dict]) -> None:
+    """Have webhooks carry tickets as ``view(ticket, runtime)`` shows them: the JSON API's shape,
     handed in by the composition root."""
     global _ticket_view
     _ticket_view = view
@@ -124,7 +124,7 @@ def facts(runtime: Runtime, ticket: Ticket) -> Facts:
         verified = _say("handoff_verified", method=method, at=when(ticket.verified_at, config))
     else:
         verified = _say("handoff_not_verified")
-    owner = _field(ticket, "owner", "owner_id")
+    owner = ticket.owner
     seconds = ticket.recording_seconds or 0
     recording = _say("handoff_recording_length", minutes=seconds // 60, seconds=seconds % 60) \
         if ticket.recording_sid else None
@@ -133,22 +133,13 @@ def facts(runtime: Runtime, ticket: Ticket) -> Facts:
         number=number, priority=ticket.priority, kind=kind_words(ticket.kind), who=who, caller=caller,
         client=client, contact=contact, status=ticket.status,
         owner=_staff_name(config, owner) if owner else None,
-        response_due=when(_field(ticket, "response_due", "response_due_at"), config),
-        resolution_due=when(_field(ticket, "resolution_due", "resolution_due_at"), config),
+        response_due=when(ticket.response_due, config),
+        resolution_due=when(ticket.resolution_due, config),
         verified=verified, recording=recording, link=link,
         link_until=when(link.expires, config) if link else None, transcript=ticket.transcript,
         created_at=when(ticket.created_at, config),
         timeline=[(_short_when(e.at, config), event_line(config, e.event, e.detail or {}))
                   for e in ticket.timeline if not e.event.startswith(HIDDEN_EVENTS)])
-
-
-def _field(ticket: Ticket, *names: str):
-    """A ticket field that not every release has (an owner, SLA due times): the first of ``names`` found."""
-    for name in names:
-        value = getattr(ticket, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 def kind_words(kind: str) -> str:
@@ -303,7 +294,7 @@ def json_event(runtime: Runtime, event: HandoffEvent, ticket: Ticket) -> str:
     if _ticket_view is None:
         raise RuntimeError("no ticket view: the composition root hands one in (wiring.build)")
     body = {"id": event.public_id, "event": event.name, "at": event.at.isoformat(),
-            "ticket": _ticket_view(ticket, runtime.config.ticket_prefix),
+            "ticket": _ticket_view(ticket, runtime),
             "change": {"name": event.change, **(event.detail or {})}}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 

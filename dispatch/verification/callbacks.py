@@ -296,13 +296,14 @@ def hand_over_accepted(runtime: Runtime, callback: Callback, by_number: str | No
               call_sid=callback.call_sid)
 
 
-def hand_over_ended(session, runtime: Runtime, callback: Callback, status: str) -> bool:
-    """The hand-over's dial is over; returns whether a person took it. A dial that "completed" may
-    have been a desk phone's own voicemail, which never pressed 1 at the screening prompt."""
+def hand_over_ended(session, runtime: Runtime, callback: Callback, outcome: str) -> bool:
+    """The hand-over's dial is over (``outcome``: ``connected``, ``no_answer``, ...); returns whether a
+    person took it. A dial that connected may have been a desk phone's own voicemail, which never
+    pressed 1 at the screening prompt."""
     taken = session.scalar(select(TimelineEvent.id).where(
         TimelineEvent.ticket_id == callback.ticket_id, TimelineEvent.event == "callback_hand_over_accepted",
         TimelineEvent.at >= callback.verified_at).limit(1)) is not None
-    add_event(callback.ticket, "callback_hand_over_ended", runtime.now(), status=status, taken=taken)
+    add_event(callback.ticket, "callback_hand_over_ended", runtime.now(), status=outcome, taken=taken)
     return taken
 
 

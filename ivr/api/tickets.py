@@ -37,7 +37,7 @@ def list_tickets():
         query = query.where(Ticket.status == status)
     with runtime.store.reading() as session:
         found = session.scalars(query).unique().all()
-        return jsonify(tickets=[ticket_dict(t, runtime.config.ticket_prefix) for t in found])
+        return jsonify(tickets=[ticket_dict(t, runtime) for t in found])
 
 
 @bp.get("/api/tickets/<number>")
@@ -50,7 +50,7 @@ def show_ticket(number: str):
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             return jsonify(error=f"no ticket {number}"), 404
-        return jsonify(ticket_dict(ticket, runtime.config.ticket_prefix))
+        return jsonify(ticket_dict(ticket, runtime))
 
 
 @bp.patch("/api/tickets/<number>")
@@ -86,7 +86,7 @@ def change_ticket(number: str):
     except actions.Refused as exc:
         return jsonify(error=str(exc)), 409
     with runtime.store.reading() as session:
-        return jsonify(ticket_dict(session.get(Ticket, ticket_id), config.ticket_prefix))
+        return jsonify(ticket_dict(session.get(Ticket, ticket_id), runtime))
 
 
 @bp.get("/api/callbacks")
@@ -96,4 +96,4 @@ def list_callbacks():
     now = runtime.now()
     with runtime.store.reading() as session:
         found = callbacks.waiting(session, timeline=True)
-        return jsonify(callbacks=[callback_dict(t, runtime.config.ticket_prefix, now) for t in found])
+        return jsonify(callbacks=[callback_dict(t, runtime, now) for t in found])

@@ -28,7 +28,7 @@ def list_tickets(status, limit):
     if status:
         query = query.where(Ticket.status == status)
     with runtime.store.reading() as session:
-        rows = [ticket_dict(t, runtime.config.ticket_prefix) for t in session.scalars(query).unique()]
+        rows = [ticket_dict(t, runtime) for t in session.scalars(query).unique()]
     if not rows:
         click.echo("no tickets" + (f" with status {status}" if status else ""))
         return
@@ -67,7 +67,7 @@ def show(number):
         ticket = session.get(Ticket, _ticket_id(number))
         if ticket is None:
             raise _no_ticket(number)
-        row = ticket_dict(ticket, runtime.config.ticket_prefix)
+        row = ticket_dict(ticket, runtime)
     click.echo(f"{row['number']}  {row['kind']}  {row['priority']}  {row['status']}")
     contact = row.get("contact")
     shown = {"number", "kind", "priority", "status", "contact", "transcript", "timeline"}
@@ -129,7 +129,7 @@ def list_callbacks():
     runtime = _runtime()
     now = runtime.now()
     with runtime.store.reading() as session:
-        rows = [callback_dict(t, runtime.config.ticket_prefix, now) for t in callbacks.waiting(session, timeline=True)]
+        rows = [callback_dict(t, runtime, now) for t in callbacks.waiting(session, timeline=True)]
     if not rows:
         click.echo("nobody awaits a call back")
         return

@@ -112,7 +112,8 @@ def words(config: Config, event: TimelineEvent) -> Line:
         elif name == "callback_requested":
             text = _say("event_verification_callback_requested", to=d.get("to"))
         elif name == "callback":
-            text = _say("event_callback", who=who, status=d.get("status"), seconds=d.get("seconds") or 0)
+            text = _say("event_callback", who=who, status=str(d.get("status")).replace("_", " "),
+                         seconds=d.get("seconds") or 0)
         elif name == "caller_identified":
             text = _say("event_caller_identified", contact=d.get("contact"), client=d.get("client"))
         elif name == "caller_not_identified":

@@ -34,6 +34,17 @@ def state_of(status: str | None, call: bool = False, error_code: str | None = No
     return state
 
 
+# How a <Dial> ended (its DialCallStatus), in the domain's words.
+_DIAL = {"completed": "connected", "answered": "connected", "busy": "busy", "no-answer": "no_answer",
+         "failed": "failed", "canceled": "canceled"}
+
+
+def dial_outcome(status: str | None) -> str:
+    """``connected``, ``busy``, ``no_answer``, ``failed``, ``canceled``, or ``unknown`` for a word Twilio
+    added since. "connected" says only that the dialled phone picked up: its own voicemail may have."""
+    return _DIAL.get(status or "", "unknown")
+
+
 def is_machine(answered_by: str | None) -> bool:
     """Whether Twilio's answering-machine detection says a machine or a fax picked up."""
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")
