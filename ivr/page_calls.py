@@ -180,12 +180,7 @@ def _escalate(page, ticket):
 def _connect(page, ticket):
     """7: the ticket is theirs (acknowledged), and this call is put through to the caller, showing the
     support number."""
-    response = VoiceResponse()
-    speak(response, "voice_page_connecting", spoken=_spoken(ticket))
-    dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
-                         action=url_for("page_calls.page_connect_result", page=page.id), method="POST")
-    dial.number(ticket.caller)
-    return twiml(response)
+    return _dial_caller(page, ticket, "voice_page_connecting", "page_calls.page_connect_result")
 
 
 @bp.post("/page/connect-result")
@@ -222,18 +217,24 @@ def bridge(page, ticket):
     if refused is not None:
         log.warning("bridge of page %s refused at dialling: %s %s", page.id, refused.reason, refused.detail)
         return hang_up("voice_bridge_refused")
-    response = VoiceResponse()
-    speak(response, "voice_bridge_connecting", spoken=_spoken(ticket))
-    dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
-                         action=url_for("page_calls.bridge_result", page=page.id), method="POST")
-    dial.number(ticket.caller)
-    return twiml(response)
+    return _dial_caller(page, ticket, "voice_bridge_connecting", "page_calls.bridge_result")
 
 
 @bp.post("/bridge/result")
 @_with_page("bridge")
 def bridge_result(page, ticket):
     return _call_back_ended(page, ticket)
+
+
+def _dial_caller(page, ticket, prompt: str, result_endpoint: str):
+    """Say ``prompt``, then put this call through to the ticket's caller, showing the support number;
+    how it ended goes to ``result_endpoint``."""
+    response = VoiceResponse()
+    speak(response, prompt, spoken=_spoken(ticket))
+    dial = response.dial(caller_id=_runtime().config.support_number, timeout=30,
+                         action=url_for(result_endpoint, page=page.id), method="POST")
+    dial.number(ticket.caller)
+    return twiml(response)
 
 
 def _call_back_ended(page, ticket):

@@ -341,17 +341,24 @@ def _offer_secret(response: VoiceResponse, callback, language: str, offers: int 
     return response
 
 
+def _admit_next_step(session, runtime):
+    """A verified callback's next step (its ``<Gather>`` action): the callback, and its one-time value
+    spent, or the refusal to answer with. A captured request, replayed, is refused here."""
+    callback, refusal = _admit(session, ("verified",), fresh=False)
+    if refusal is None and not callbacks.spend_nonce(runtime, callback, _nonce()):
+        refusal = _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
+    return callback, refusal
+
+
 @bp.post("/callback/ready")
 def callback_ready():
     """"Press 1 when you are ready": 1 reads the secret (it is delivered now); silence or another key
     offers it again, a few times, then the call ends with the secret still waiting for another call."""
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        callback, refusal = _admit(session, ("verified",), fresh=False)
+        callback, refusal = _admit_next_step(session, runtime)
         if refusal is not None:
             return refusal
-        if not callbacks.spend_nonce(runtime, callback, _nonce()):
-            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
         language = _callback_language(callback)
         if _digits() != "1":
             if _int_arg("offers", SECRET_OFFERS) >= SECRET_OFFERS:
@@ -399,11 +406,9 @@ def callback_secret():
     runtime = _runtime()
     response = VoiceResponse()
     with runtime.store.transaction() as session:
-        callback, refusal = _admit(session, ("verified",), fresh=False)
+        callback, refusal = _admit_next_step(session, runtime)
         if refusal is not None:
             return refusal
-        if not callbacks.spend_nonce(runtime, callback, _nonce()):
-            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
         language = _callback_language(callback)
         secret_id = _int_arg("secret", MAX_ID)
         silences = _int_arg("silences", SECRET_OFFERS)
@@ -431,11 +436,9 @@ def callback_connect():
     hours, each screened with a prompt that says who is on the line and that they were verified."""
     runtime = _runtime()
     with runtime.store.transaction() as session:
-        callback, refusal = _admit(session, ("verified",), fresh=False)
+        callback, refusal = _admit_next_step(session, runtime)
         if refusal is not None:
             return refusal
-        if not callbacks.spend_nonce(runtime, callback, _nonce()):
-            return _refuse(session, callbacks.Rejected("one-time value spent or wrong", callback))
         language = _callback_language(callback)
         if _digits() != "1" or not callbacks.still_verified(runtime, callback):
             return hang_up("verify_callback_goodbye", language=language)
