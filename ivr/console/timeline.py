@@ -165,15 +165,21 @@ def _page_sent(config, d):
                 channel=_channel(d.get("channel")))
 
 
+def _page(config, d) -> str:
+    """Which message: a page (any text or call to staff) to someone by a channel, or a text to the caller."""
+    if d.get("staff") == "caller":
+        return _say("text_to_caller")
+    return _say("page_to", who=_who(config, d), channel=_channel(d.get("channel")))
+
+
 @_words("page_retry")
 def _page_retry(config, d):
-    return _say("event_page_retry", who=_who(config, d), channel=_channel(d.get("channel")), error=d.get("error"),
-                seconds=d["retry_in_seconds"])
+    return _say("event_page_retry", page=_page(config, d), error=d.get("error"), seconds=d["retry_in_seconds"])
 
 
 @_words("page_failed")
 def _page_failed(config, d):
-    return _say("event_page_failed", who=_who(config, d), channel=_channel(d.get("channel")), error=d.get("error"))
+    return _say("event_page_failed", page=_page(config, d), error=d.get("error"))
 
 
 @_words("page_bundled")
@@ -183,13 +189,12 @@ def _page_bundled(config, d):
 
 @_words("delivery")
 def _delivery(config, d):
-    return _say("event_delivery", who=_who(config, d), channel=_channel(d.get("channel")), status=d.get("status"))
+    return _say("event_delivery", page=_page(config, d), status=d.get("status"))
 
 
 @_words("delivery_timeout")
 def _delivery_timeout(config, d):
-    return _say("event_delivery_timeout", who=_who(config, d), channel=_channel(d.get("channel")),
-                minutes=d["minutes"])
+    return _say("event_delivery_timeout", page=_page(config, d), minutes=d["minutes"])
 
 
 # Texts and calls sent as pages of their own kinds (``notification.delivery``: "<kind>_sent" unless named).
