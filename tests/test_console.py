@@ -436,7 +436,6 @@ def test_call_back_to_a_withheld_number_says_so_and_rings_nobody(paging):
     assert paging.fake.calls_to(ALICE_MOBILE) == []
 
 
-@pytest.mark.postgres
 def test_priority_waiting_and_give_to_change_the_ticket_as_sms_does_and_go_on_its_timeline(worked):
     voicemail(worked)
     alice, dave = _signed_in(worked, "alice"), _signed_in(worked, "dave")
