@@ -3,31 +3,47 @@ what, each page, the ticket actions on the timeline, the recording played throug
 schedule and the calendar feed, the directory import. The browser itself: test_console_browser."""
 from __future__ import annotations
 
+import ast
 import html
 import io
 import logging
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import argon2
 import pytest
 
 from core.config import parse_config
 from dispatch import oncall
+from dispatch.calls import log
 from dispatch.directory.models import Contact
+from dispatch.notification.delivery import EVENTS
 from dispatch.oncall.calendar import duties
 from dispatch.oncall.rotation import shifts
+from dispatch.sla.targets import BREACH, WARNING
 from dispatch.staff import accounts
 from dispatch.staff.models import StaffAccount
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import Ticket, TimelineEvent
 from dispatch.verification import identity
 from fake_twilio.server import recording_audio
+from ivr.console import timeline
 from tests.dispatch_support import BOB, advance, deliver_all, emergency_voicemail, events
-from tests.support import NY, SUPPORT_NUMBER, config_with, make_stack
+from tests.lifecycle_support import housekeeping, text, texts_to, tick, voicemail, worked_stack
+from tests.support import CLIENT_PHONE, NY, SUPPORT_NUMBER, config_with, make_stack
+from tests.test_security_pins import _wrong_pins
+from tests.verification_helpers import ANN, ANN_PIN, reach_pin_prompt, seed
 
 ALICE_MOBILE = "+12705550111"
 PASSWORD = "correct horse battery staple"
 REFUSED = "Sign-in refused: the staff id and password do not match, or sign-in is locked"
 PAGES = ["/console/", "/console/tickets/CS-000001", "/console/schedule", "/console/calls", "/console/directory"]
+
+
+@pytest.fixture
+def worked(tmp_path, redis_url, database_url):
+    """A stack with service targets and the follow-up on, on a Tuesday at 10:00 (the desk is open)."""
+    yield from worked_stack(tmp_path, redis_url, database_url)
 
 
 def _token(client, path: str = "/console/login") -> str:
@@ -244,12 +260,48 @@ def test_now_shows_who_is_on_call_the_open_p1s_with_their_step_the_open_tickets_
     assert "Primary</dt> <dd><strong>Bob Brown</strong>" in page
     assert "Secondary</dt> <dd>Carol Chen" in page and "Dave Diaz" in page
     assert "Until</dt> <dd><time datetime=\"2026-11-30T09:00:00-05:00\">Mon 30 Nov 09:00</time>" in page
-    p1s = page.split('id="p1s"')[1].split('id="open"')[0]
+    p1s = page.split('id="p1s"')[1].split('id="callbacks"')[0]
     assert "CS-000001" in p1s and "CS-000002" not in p1s
     assert "round 1, step 2 of 4: the primary by a phone call" in p1s
     assert "Open tickets <span class=\"muted\">(2)</span>" in page
     assert "Redis</dt><dd><span class=\"badge ok\">ok</span>" in page
     assert "Workers</dt><dd><span class=\"badge down\">none running</span>" in page  # none in this test
+
+
+@pytest.mark.postgres
+def test_now_lists_the_call_backs_soonest_due_first_with_the_time_left_red_once_warned(worked):
+    voicemail(worked)  # CS-000001, P3 on the business clock: due Thursday 10:00
+    voicemail(worked, from_="+12705550166")  # CS-000002, made a P2 below: due 14:00 today
+    voicemail(worked, from_="+12705550167")  # CS-000003, taken: nobody waits for a call back on it
+    client = _signed_in(worked, "alice")
+    _post(client, "/console/tickets/CS-000002/priority", {"priority": "P2"})
+    _post(client, "/console/tickets/CS-000003/acknowledge")
+    worked.clock.advance(hours=1)
+
+    def listed():
+        page = _text(client.get("/console/"))
+        section = page.split('id="callbacks"')[1].split('id="open"')[0]
+        rows = re.findall(r'<tr( class="late")?>\s*<td data-label="Ticket"><a [^>]*>(CS-\d+)</a>.*?'
+                          r'<td data-label="Left" class="countdown">(.*?)</td>', section)
+        return section, [(number, bool(late), re.sub(r"<[^>]+>", "", left).strip()) for late, number, left in rows]
+
+    section, rows = listed()
+    assert "Call-backs <span class=\"muted\">(2 waiting)</span>" in section
+    assert rows == [("CS-000002", False, "3h 00m left"), ("CS-000001", False, "1d 23h left")]
+    api = [t["number"] for t in worked.api("/api/callbacks").get_json()["callbacks"]]
+    assert api == [number for number, _, _ in rows]  # the same list as the API's
+    assert '<td data-label="Response due"><time datetime="2026-11-24T19:00:00+00:00">Tue 24 Nov 14:00</time>' in section
+
+    tick(worked, hours=2)  # 13:00: three quarters of CS-000002's four hours: its warning goes out
+    section, rows = listed()
+    assert rows[0] == ("CS-000002", True, "warned 1h 00m left")
+    assert '<span class="badge warned">warned</span>' in section
+    tick(worked, hours=1, minutes=15)  # 14:15: breached
+    section, rows = listed()
+    assert rows[0] == ("CS-000002", True, "breached overdue by 15m")
+    assert rows[1] == ("CS-000001", False, "1d 19h left")
+    _post(client, "/console/tickets/CS-000002/call", {"request": "r1"})  # a call back meets the response
+    assert [number for number, _, _ in listed()[1]] == ["CS-000001"]
 
 
 def test_the_ticket_page_shows_the_call_and_its_timeline_in_words(paging):
@@ -272,25 +324,40 @@ def test_the_ticket_page_shows_the_call_and_its_timeline_in_words(paging):
     assert client.get("/console/tickets/nonsense").status_code == 404
 
 
-def test_calls_lists_a_days_tickets_by_kind_and_status(paging):
-    emergency_voicemail(paging)
-    paging.at(2026, 11, 25, 2, 0)
-    call = paging.call(from_="+12705550180")
-    call.press("1").wait()
-    call.leave_message(seconds=12)
-    call.deliver_callbacks()
-    client = _signed_in(paging, "alice")
+def test_calls_shows_the_call_log_a_day_at_a_time_by_outcome_with_paging(worked):
+    desk = worked.call()
+    desk.press("1")
+    desk.desk_picks_up("1")
+    desk.dial_result("completed", duration=120)
+    worked.call().hang_up()  # hung up at the greeting
+    voicemail(worked)  # the desk did not answer: CS-000001
+    worked.at(2026, 11, 25, 20, 0)
+    missed = worked.call(from_="+12705550166")
+    missed.press("1").wait()  # closed: to the after-hours voicemail
+    missed.hang_up()  # before the tone: a missed call, CS-000002
+    client = _signed_in(worked, "alice")
     today = _text(client.get("/console/calls"))
-    assert "CS-000002" in today and "CS-000001" not in today and "1 that day: 1 voicemail" in today
+    assert "1 call that day: 1 missed (no message)" in today
+    assert '<td data-label="Caller">(270) 555-0166</td>' in today and ">CS-000002</a>" in today
+    assert "CS-000001" not in today
     before = _text(client.get("/console/calls?day=2026-11-24"))
-    assert "CS-000001" in before and "CS-000002" not in before
-    voicemails = client.get("/console/calls?day=2026-11-24&kind=voicemail")
-    assert voicemails.status_code == 200 and "CS-000001" not in _text(voicemails)
-    new = client.get("/console/calls?day=2026-11-24&status=new")
-    assert new.status_code == 200 and "CS-000001" in _text(new)
-    resolved = client.get("/console/calls?day=2026-11-24&status=resolved")
-    assert resolved.status_code == 200 and "CS-000001" not in _text(resolved)
-    assert client.get("/console/calls?day=junk&kind=junk").status_code == 200
+    assert "3 calls that day: 1 taken at the desk, 1 voicemail, 1 hung up" in before
+    rows = re.findall(r'<td data-label="Outcome">([^<]+)</td>', before)
+    assert rows == ["voicemail", "hung up", "taken at the desk"]  # newest first
+    assert '<a href="/console/tickets/CS-000001">CS-000001</a>' in before
+    voicemails = _text(client.get("/console/calls?day=2026-11-24&outcome=voicemail"))
+    assert re.findall(r'<td data-label="Outcome">([^<]+)</td>', voicemails) == ["voicemail"]
+    assert "No call with this outcome that day." in _text(client.get("/console/calls?day=2026-11-24&outcome=oncall"))
+    assert client.get("/console/calls?day=junk&outcome=junk&start=x").status_code == 200
+    # A long day pages on, a hundred calls at a time.
+    for n in range(105):
+        worked.clock.advance(seconds=20)
+        log.record(worked.runtime, log.CallEnd(sid=f"CA{n:032x}", caller_raw="+12705550170", seconds=10))
+    first = _text(client.get("/console/calls"))
+    assert first.count('<td data-label="Outcome">') == 100 and "106 calls that day" in first
+    older = re.search(r'<a href="(/console/calls\?[^"]*start=100[^"]*)">Older</a>', first).group(1)
+    rest = _text(client.get(html.unescape(older)))
+    assert rest.count('<td data-label="Outcome">') == 6 and ">CS-000002</a>" in rest and ">Newer</a>" in rest
 
 
 def test_every_page_renders_with_landmarks_labels_and_no_inline_script(paging):
@@ -367,6 +434,75 @@ def test_call_back_to_a_withheld_number_says_so_and_rings_nobody(paging):
     assert "withheld their number, so they cannot be called back" in _text(answer)
     paging.run_worker()
     assert paging.fake.calls_to(ALICE_MOBILE) == []
+
+
+def test_priority_waiting_and_give_to_change_the_ticket_as_sms_does_and_go_on_its_timeline(worked):
+    voicemail(worked)
+    alice, dave = _signed_in(worked, "alice"), _signed_in(worked, "dave")
+    page = _text(alice.get("/console/tickets/CS-000001"))
+    assert "<dt>Owner</dt><dd>nobody</dd>" in page and "<dt>Language</dt><dd>English</dd>" in page
+    assert ("<dt>Response</dt> <dd>due <time datetime=\"2026-11-26T15:00:00+00:00\">Thu 26 Nov 10:00</time> "
+            "(2d 0h left)</dd>") in page
+    assert '<label for="priority">Priority</label>' in page and '<option value="P2">P2 · High</option>' in page
+    assert '<label for="owner">' not in page and ">Take it</button>" in page  # a technician only takes it
+
+    answer = _post(alice, "/console/tickets/CS-000001/priority", {"priority": "P2"}, follow_redirects=True)
+    assert "CS-000001 is now P2: its due times follow from when it came in." in _text(answer)
+    ticket = worked.ticket("CS-000001")
+    assert ticket["priority"] == "P2" and ticket["response_due"] == "2026-11-24T19:00:00+00:00"
+    assert "Choose a priority from P1 to P4." in _text(
+        _post(alice, "/console/tickets/CS-000001/priority", {"priority": "P9"}, follow_redirects=True))
+    assert worked.ticket("CS-000001")["priority"] == "P2"
+
+    assert _post(alice, "/console/tickets/CS-000001/owner", {"owner": "bob"}).status_code == 403
+    assert worked.ticket("CS-000001")["owner"] is None
+    assert "CS-000001 is yours now." in _text(
+        _post(alice, "/console/tickets/CS-000001/owner", {"owner": "alice"}, follow_redirects=True))
+    assert worked.ticket("CS-000001")["owner"] == "alice"
+    assert _post(alice, "/console/tickets/CS-000001/owner", {"owner": ""}).status_code == 403  # nor gives it away
+    page = _text(dave.get("/console/tickets/CS-000001"))
+    assert '<label for="owner">Give to</label>' in page
+    assert '<option value="alice" selected>Alice Adams</option>' in page
+    assert "CS-000001 is Bob Brown&#39;s now." in _text(
+        _post(dave, "/console/tickets/CS-000001/owner", {"owner": "bob"}, follow_redirects=True))
+    assert "Choose someone from the staff list." in _text(
+        _post(dave, "/console/tickets/CS-000001/owner", {"owner": "mallory"}, follow_redirects=True))
+    assert worked.ticket("CS-000001")["owner"] == "bob"
+
+    answer = _post(alice, "/console/tickets/CS-000001/waiting", follow_redirects=True)
+    assert "CS-000001 waits on the caller: 3 reminders by text, 1 day apart" in _text(answer)
+    ticket = worked.ticket("CS-000001")
+    assert ticket["status"] == "waiting" and ticket["responded_at"] is not None
+    housekeeping(worked)
+    assert texts_to(worked, CLIENT_PHONE)[1:] == [  # the first reminder, after the confirmation of the ticket
+        "SmartPath Technologies: we are waiting for your reply on ticket CS-000001 to go on. "
+        f"Reply to this message or call us on {SUPPORT_NUMBER}."]
+    assert "CS-000001 is already waiting on the caller." in _text(
+        _post(alice, "/console/tickets/CS-000001/waiting", follow_redirects=True))
+    page = _text(alice.get("/console/tickets/CS-000001"))
+    assert "the clock stands still while the ticket waits on the caller" in page
+    assert ">Waiting on the caller</button>" not in page
+
+    timeline_events = [(e["event"], e.get("by"), e.get("via")) for e in worked.ticket("CS-000001")["timeline"]
+                       if e["event"] in ("priority", "owner", "waiting")]
+    assert timeline_events == [("priority", "alice", "console"), ("owner", "alice", "console"),
+                               ("owner", "dave", "console"), ("waiting", "alice", "console")]
+    for words in ("Priority changed from P3 to P2 by Alice Adams in the console.",
+                  "Taken by Alice Adams in the console.", "Given to Bob Brown by Dave Diaz in the console.",
+                  "Waiting on the caller, set by Alice Adams in the console: the resolution clock stands still."):
+        assert words in page
+
+    _post(alice, "/console/tickets/CS-000001/resolve")
+    text(worked, CLIENT_PHONE, "4")  # the caller rates it
+    page = _text(alice.get("/console/tickets/CS-000001"))
+    assert "<dt>Rating</dt><dd>4 of 4: Excellent</dd>" in page
+    assert "The caller rated the service 4 of 4: Excellent." in page
+    tick(worked, days=6)  # past the time to reopen it: closed
+    assert "CS-000001 is closed, so it stays as it is." in _text(
+        _post(dave, "/console/tickets/CS-000001/priority", {"priority": "P1"}, follow_redirects=True))
+    assert worked.ticket("CS-000001")["priority"] == "P2"
+    assert _post(dave, "/console/tickets/CS-000099/priority", {"priority": "P1"}).status_code == 404
+    assert "Closed: the time to reopen it is over." in _text(dave.get("/console/tickets/CS-000001"))
 
 
 def test_the_recording_plays_in_the_page_through_its_signed_link_with_byte_ranges(paging):
@@ -485,3 +621,154 @@ def test_the_directory_import_reports_each_rejected_row_and_lists_contacts_with_
                     content_type="multipart/form-data")
     assert refused.status_code == 400 and "The CSV has no column(s) client, email" in _text(refused)
 
+
+
+def test_the_directory_shows_contracts_short_pins_and_locks_and_a_manager_resets_a_lock(paging, caplog):
+    ids = seed(paging)  # Ann has a PIN, Ben none yet, Gil none
+    globex = next(c["id"] for c in paging.api("/api/clients").get_json()["clients"] if c["name"] == "Globex")
+    assert paging.api(f"/api/clients/{globex}", method="PATCH",
+                      json={"after_hours": "page", "require_pin": True, "language": "es"}).status_code == 200
+    with paging.runtime.store.transaction() as session:  # as the release before stored it: no length kept
+        session.get(Contact, ids["ben"]).pin_hash = argon2.PasswordHasher().hash("4827")
+    _wrong_pins(paging, 5, from_=ANN)  # Ann's PIN entry locks for 30 minutes
+    client = _signed_in(paging, "dave")
+    page = _text(client.get("/console/directory"))
+    clients = page.split('id="clients"')[1].split('id="contacts"')[0]
+    assert ('<td data-label="Client">Globex</td> <td data-label="After hours">page the on-call technician</td> '
+            '<td data-label="PIN required">yes</td> <td data-label="Language">Spanish</td>') in clients
+    assert ('<td data-label="Client">Acme Dental</td> <td data-label="After hours">voicemail for the next business '
+            'day</td> <td data-label="PIN required">no</td> <td data-label="Language">English</td>') in clients
+    rows = dict(re.findall(r'<td data-label="Contact">([^<]+)</td>.*?<td data-label="PIN">(.*?)</tr>', page))
+    assert rows["Ann Archer"].startswith("set</td>") and "locked</span> until <time" in rows["Ann Archer"]
+    assert ">Reset PIN lock<span class=\"visually-hidden\"> of Ann Archer</span>" in rows["Ann Archer"]
+    assert "short</span> set before today's minimum: ask for a new one" in rows["Ben Baker"]
+    assert rows["Gil Gray"] == 'none</td> <td data-label="PIN entry">open</td> '
+    assert "Acme Dental" in _text(client.get("/console/directory?q=acme")).split('id="clients"')[1]
+
+    assert _post(_signed_in(paging, "alice"), f"/console/directory/contacts/{ids['ann']}/reset-pin-lock",
+                 token_from="/console/").status_code == 403
+    assert "You are verified" not in _right_pin(paging)
+    caplog.set_level(logging.INFO)
+    answer = _post(client, f"/console/directory/contacts/{ids['ann']}/reset-pin-lock", {"q": "acme"},
+                   token_from="/console/directory")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/console/directory?q=acme#contacts"
+    page = _text(client.get(answer.headers["Location"]))
+    assert "PIN entry for Ann Archer is unlocked: they can key their PIN again." in page
+    assert ">Reset PIN lock<" not in page
+    assert f"PIN lock of contact {ids['ann']} reset by manager dave" in caplog.text
+    assert "You are verified" in _right_pin(paging)
+    assert "PIN entry for Ann Archer was not locked." in _text(_post(
+        client, f"/console/directory/contacts/{ids['ann']}/reset-pin-lock", token_from="/console/directory",
+        follow_redirects=True))
+    assert _post(client, "/console/directory/contacts/999/reset-pin-lock",
+                 token_from="/console/directory").status_code == 404
+
+
+def _right_pin(stack) -> str:
+    return reach_pin_prompt(stack, ANN).press(ANN_PIN + "#").said
+
+
+# -- the timeline in words ---------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+# Event names the code computes: where, the expression, and what it can be. A new computed name fails
+# the test below until it is listed here, and so gets words.
+COMPUTED_EVENTS = {
+    ("dispatch/tickets/changes.py", "change"): lambda kinds: set(),  # record(): its callers name the change
+    ("dispatch/calls/intake.py", "event"): lambda kinds: _events_of_a_call(),
+    ("dispatch/notification/delivery.py", "EVENTS.get(page.kind, f'{page.kind}_sent')"):
+        lambda kinds: {EVENTS.get(kind, f"{kind}_sent") for kind in kinds},
+    ("dispatch/sla/alerts.py", "f'sla_{alert.stage}'"): lambda kinds: {f"sla_{WARNING}", f"sla_{BREACH}"},
+}
+# Kinds of pages (texts and calls about a ticket) the code computes.
+COMPUTED_KINDS = {("dispatch/followup/outgoing.py", "kind"): set(),  # _queue(): its callers name the kind
+                  ("dispatch/sla/alerts.py", "f'sla_{alert.stage}'"): {f"sla_{WARNING}", f"sla_{BREACH}"}}
+
+
+def _events_of_a_call() -> set[str]:
+    """The events a call's callbacks make (``intake._complete``): the names it appends."""
+    tree = ast.parse((ROOT / "dispatch/calls/intake.py").read_text())
+    complete = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_complete")
+    found = set()
+    for node in ast.walk(complete):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "events.append":
+            name = node.args[0].elts[0]
+            if isinstance(name, ast.Constant):
+                found.add(name.value)
+            else:  # "recording_" + the recording's status, when it is absent or failed
+                assert ast.unparse(name) == "'recording_' + report.recording_status", ast.unparse(name)
+                found |= {"recording_absent", "recording_failed"}
+    return found
+
+
+def _written_events() -> set[str]:
+    """Every timeline event name the code writes (``add_event``, ``changes.record``), read from the code."""
+    calls, kinds, unknown = [], set(), []
+    for path in sorted([*(ROOT / "dispatch").rglob("*.py"), *(ROOT / "ivr").rglob("*.py")]):
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            function = ast.unparse(node.func)
+            name = kind = None
+            if function.split(".")[-1] == "add_event" and len(node.args) >= 2:
+                name = node.args[1]
+            elif function in ("changes.record", "record") and where != "dispatch/calls/log.py" and len(node.args) >= 3:
+                name = node.args[2]
+            elif function == "Page":
+                kind = next((k.value for k in node.keywords if k.arg == "kind"), None)
+            elif function in ("outgoing.to_staff", "outgoing.to_caller") and len(node.args) >= 3:
+                kind = node.args[2]
+            if name is not None:
+                calls.append((where, name))
+            if kind is not None:
+                if isinstance(kind, ast.Constant):
+                    kinds.add(kind.value)
+                elif (where, ast.unparse(kind)) in COMPUTED_KINDS:
+                    kinds |= COMPUTED_KINDS[(where, ast.unparse(kind))]
+                else:
+                    unknown.append(f"kind {ast.unparse(kind)} in {where}")
+    names = set()
+    for where, name in calls:
+        if isinstance(name, ast.Constant):
+            names.add(name.value)
+        elif (where, ast.unparse(name)) in COMPUTED_EVENTS:
+            names |= COMPUTED_EVENTS[(where, ast.unparse(name))](kinds)
+        else:
+            unknown.append(f"event {ast.unparse(name)} in {where}")
+    assert unknown == [], "computed names the test cannot tell: list what they can be in COMPUTED_EVENTS/_KINDS"
+    return names
+
+
+def test_every_event_the_code_writes_has_words_on_the_console_timeline():
+    written = _written_events()
+    assert {"created", "owner", "waiting", "wait_ended", "sla_warning", "caller_resolved_sent", "page_bundled",
+            "pin_locked", "handoff_retrying", "recording_absent", "callback"} <= written  # the reading works
+    assert sorted(written - timeline.WORDED) == []
+    assert sorted(timeline.WORDED - written) == []  # no words for an event nobody writes (a misspelling)
+
+
+def test_each_event_reads_as_a_sentence_with_its_details_and_an_unknown_one_shows_them():
+    config = parse_config(config_with())
+
+    def line(name, **detail):
+        return timeline.words(config, TimelineEvent(event=name, at=datetime(2026, 11, 24, 15, tzinfo=NY),
+                                                    detail=detail))
+
+    assert line("owner", before=None, after="bob", by="dave", via="console").text == \
+        "Given to Bob Brown by Dave Diaz in the console."
+    assert line("reopened", by="caller", via="sms").text == "Reopened by the caller by SMS."
+    assert line("resolved", by=None, via="followup", reason="no contact").text == \
+        "Resolved for no contact: the caller answered none of the reminders."
+    assert line("sla_breach", target="response", due="2026-11-24T19:00:00+00:00", staff=["dave"]).text == \
+        "The response target was missed (due Tue 24 Nov 14:00): Dave Diaz told."
+    assert line("caller_reminder_sent", staff="caller", channel="sms", sid="SM1").text == \
+        "The caller was reminded by text that the ticket waits on them."
+    assert line("callback_refused", by="alice", via="console", reason="country", detail="GB").text == \
+        "Alice Adams asked in the console to call the caller back, refused: not a country we call."
+    assert line("wait_ended", reason="the caller replied", text="Still broken", via="sms").quote == "Still broken"
+    assert line("pin_locked", contact="Ann Archer", failures=5, lock=3, until=None, reset_needed=True).text == \
+        "PIN entry locked for Ann Archer after 5 wrong PINs, until a manager resets it."
+    odd = line("owner", something="else")  # not the details its words expect: shown as they are
+    assert odd.text == "Owner" and odd.extra == (("something", "else"),)
+    unknown = line("brand_new_event", by="alice", count=2)
+    assert unknown.text == "Brand new event" and unknown.extra == (("by", "Alice Adams"), ("count", "2"))

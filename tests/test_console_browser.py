@@ -13,7 +13,8 @@ import pytest
 from dispatch import oncall
 from dispatch.staff import accounts
 from tests import console_browser
-from tests.dispatch_support import advance, emergency_voicemail
+from tests.dispatch_support import advance, emergency_voicemail, paging_stack
+from tests.lifecycle_support import LIFECYCLE_CONFIG
 from tests.support import NY
 
 
@@ -30,9 +31,16 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture
-def served(paging):
-    with console_browser.LiveServer(paging.app) as server:
-        yield paging, server.url
+def served(tmp_path, redis_url, database_url):
+    """A stack with service targets (so call-backs count down), on a Tuesday at 3 AM, served on loopback."""
+    stack = paging_stack(tmp_path, redis_url, database_url, config=LIFECYCLE_CONFIG)
+    stack.at(2026, 11, 24, 3, 0)
+    try:
+        with console_browser.LiveServer(stack.app) as server:
+            yield stack, server.url
+    finally:
+        stack.fake.stop()
+        stack.runtime.store.dispose()
 
 
 def _wait(driver, condition, what: str, seconds: float = 10):
@@ -41,7 +49,7 @@ def _wait(driver, condition, what: str, seconds: float = 10):
     return WebDriverWait(driver, seconds).until(lambda d: condition(d), message=f"waited for {what}")
 
 
-def test_sign_in_open_a_ticket_play_its_recording_and_acknowledge_it(browser, served):
+def test_sign_in_see_the_call_backs_play_a_recording_and_acknowledge_it(browser, served):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -61,6 +69,9 @@ def test_sign_in_open_a_ticket_play_its_recording_and_acknowledge_it(browser, se
     ActionChains(browser).send_keys(Keys.TAB).perform()  # the first stop is the skip link, shown when focused
     focused = browser.switch_to.active_element
     assert focused.text == "Skip to content" and focused.rect["x"] >= 0
+    waiting = browser.find_element(By.ID, "callbacks").find_element(By.XPATH, "..")
+    countdown = r"CS-000001\s+P1\s+\(270\) 555-0199.*Tue 24 Nov 04:00\s+59m left"  # the P1's hour to respond
+    assert re.search(countdown, waiting.text, re.S), waiting.text
     open_list = browser.find_element(By.ID, "open").find_element(By.XPATH, "..")
     assert "CS-000001" in open_list.text and "(270) 555-0199" in open_list.text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
@@ -83,3 +83,20 @@ def recent(session, since=None, limit: int = 100) -> list[CallLog]:
     if since is not None:
         query = query.where(CallLog.started_at >= since)
     return list(session.scalars(query))
+
+
+def started_between(session, start, end, limit: int, outcome: str | None = None, offset: int = 0) -> list[CallLog]:
+    """Calls started from ``start`` to ``end`` (excluded), newest first, ``limit`` of them from the
+    ``offset``-th on; only those of ``outcome`` when given."""
+    query = select(CallLog).where(CallLog.started_at >= start, CallLog.started_at < end)
+    if outcome:
+        query = query.where(CallLog.outcome == outcome)
+    return list(session.scalars(query.order_by(CallLog.started_at.desc(), CallLog.id.desc()).limit(limit)
+                                .offset(offset)))
+
+
+def outcomes_between(session, start, end) -> dict[str, int]:
+    """How many calls of each outcome started from ``start`` to ``end``."""
+    rows = session.execute(select(CallLog.outcome, func.count()).where(
+        CallLog.started_at >= start, CallLog.started_at < end).group_by(CallLog.outcome))
+    return dict(rows.all())

@@ -1,4 +1,5 @@
-"""The directory as staff browse it: contacts by client, searched, a page at a time."""
+"""The directory as staff browse it: clients with their contracts, contacts by client, searched, a page
+at a time."""
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
@@ -21,3 +22,12 @@ def contacts_page(session, search: str | None, limit: int, offset: int = 0) -> t
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     found = session.scalars(query.order_by(Client.name, Contact.name, Contact.id).limit(limit).offset(offset))
     return list(found.unique()), total
+
+
+def clients_page(session, search: str | None, limit: int, offset: int = 0) -> tuple[list[Client], int]:
+    """Clients by name, those whose name holds ``search`` when given; and how many match in all."""
+    query = select(Client)
+    if search:
+        query = query.where(func.lower(Client.name).like(f"%{search.strip().lower()}%"))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.order_by(Client.name, Client.id).limit(limit).offset(offset))), total

@@ -12,9 +12,10 @@ Other channels (e-mail) subscribe with :func:`subscribe`: each listener is calle
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +23,7 @@ from core import hours
 from dispatch.followup import outgoing, texts
 from dispatch.followup.models import MorningDigest
 from dispatch.runtime import Runtime
+from dispatch.sla import targets
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.timeline import add_event
 
@@ -37,20 +39,48 @@ def subscribe(listener: Listener) -> None:
         _listeners.append(listener)
 
 
-def waiting(session, limit: int | None = None, timeline: bool = False) -> list[Ticket]:
-    """Open tickets whose caller awaits a call back, soonest due first (none due: oldest first)."""
-    query = (select(Ticket).where(Ticket.status == "new", Ticket.responded_at.is_(None), Ticket.kind != "verification")
+def _awaiting():
+    return (Ticket.status == "new", Ticket.responded_at.is_(None), Ticket.kind != "verification")
+
+
+def waiting(session, limit: int | None = None, timeline: bool = False, offset: int = 0) -> list[Ticket]:
+    """Open tickets whose caller awaits a call back, soonest due first (none due: oldest first);
+    ``limit`` of them from the ``offset``-th on, when given."""
+    query = (select(Ticket).where(*_awaiting())
              .order_by(Ticket.response_due.is_(None), Ticket.response_due, Ticket.id))
     if timeline:
         query = query.options(selectinload(Ticket.timeline))
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     return list(session.scalars(query).unique())
+
+
+def count_waiting(session) -> int:
+    """How many callers await a call back."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(*_awaiting()))
 
 
 def left(ticket: Ticket, now: datetime) -> timedelta | None:
     """How long is left until the ticket's response is due (negative: overdue); None without a target."""
     return ticket.response_due - now if ticket.response_due is not None else None
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """Where a waiting caller's call back stands: how long is left until the response is due (None
+    without a target), whether its service-level warning went out, whether it is overdue."""
+
+    left: timedelta | None
+    warned: bool
+    breached: bool
+
+
+def countdown(ticket: Ticket, now: datetime) -> Countdown:
+    remaining = left(ticket, now)
+    sent = ticket.sla_alerts or 0
+    breached = (remaining is not None and remaining <= timedelta(0)) or bool(
+        sent & targets.BITS[(targets.RESPONSE, targets.BREACH)])
+    return Countdown(remaining, bool(sent & targets.BITS[(targets.RESPONSE, targets.WARNING)]), breached)
 
 
 def send_digest(runtime: Runtime) -> bool:

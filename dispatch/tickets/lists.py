@@ -1,18 +1,15 @@
-"""Lists of tickets as staff browse them: the open ones, a day's, one with its whole timeline.
+"""Lists of tickets as staff browse them: the open ones, one with its whole timeline.
 
 Each list is one indexed query with a limit, newest first, paged by id (``before``): the
 store may hold years of tickets, and a page of the console must not slow down with them.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from dispatch.tickets.models import STATUSES, Ticket
 
-KINDS = ("emergency_voicemail", "voicemail", "missed_call", "verification")
 CLOSED_STATUSES = ("resolved", "closed")
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
 
@@ -29,26 +26,6 @@ def open_tickets(session, limit: int, before: int | None = None, priority: str |
 
 def count_open(session) -> int:
     return session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES)))
-
-
-def created_between(session, start: datetime, end: datetime, limit: int, kind: str | None = None,
-                    status: str | None = None, before: int | None = None) -> list[Ticket]:
-    """Tickets created from ``start`` to ``end`` (excluded), newest first, up to ``limit``."""
-    query = select(Ticket).where(Ticket.created_at >= start, Ticket.created_at < end)
-    if kind:
-        query = query.where(Ticket.kind == kind)
-    if status:
-        query = query.where(Ticket.status == status)
-    if before is not None:
-        query = query.where(Ticket.id < before)
-    return list(session.scalars(query.order_by(Ticket.id.desc()).limit(limit)))
-
-
-def kinds_between(session, start: datetime, end: datetime) -> dict[str, int]:
-    """How many tickets of each kind were created from ``start`` to ``end``."""
-    rows = session.execute(select(Ticket.kind, func.count()).where(
-        Ticket.created_at >= start, Ticket.created_at < end).group_by(Ticket.kind))
-    return dict(rows.all())
 
 
 def with_timeline(session, ticket_id: int) -> Ticket | None:

@@ -21,7 +21,8 @@ or callbacks, so two calls at once cannot both slip under a limit.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,7 @@ from dispatch.runtime import Runtime, current
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.numbers import format_number
 from dispatch.tickets.timeline import add_event
+from dispatch.verification import pins
 from dispatch.verification.models import PinFailure, PinLock, SecurityNotice
 from voice_prompts import say
 
@@ -85,6 +87,33 @@ def may_reset(config, staff_id) -> bool:
     """Whether ``staff_id`` may lift a PIN lock: a manager (by role, or as the policy's last level)."""
     person = config.staff.get(staff_id) if isinstance(staff_id, str) else None
     return person is not None and (person.role == "manager" or person.id in config.managers)
+
+
+@dataclass(frozen=True)
+class PinState:
+    """What staff see of a contact's PIN: whether one is set, whether it is a short one from before
+    today's minimum (the contact should be asked for a new one), and whether PIN entry is locked
+    (``until`` when, or ``reset_needed``)."""
+
+    has_pin: bool
+    short: bool
+    locked: bool
+    reset_needed: bool
+    until: datetime | None
+
+
+def states(session, contacts: list[Contact], now) -> dict[int, PinState]:
+    """The PIN state of each of ``contacts`` (one query for their locks)."""
+    ids = [c.id for c in contacts]
+    locks = {row.contact_id: row for row in session.scalars(select(PinLock).where(PinLock.contact_id.in_(ids)))
+             } if ids else {}
+    found = {}
+    for contact in contacts:
+        row, has_pin = locks.get(contact.id), contact.pin_hash is not None
+        locked = is_locked(row, now)
+        found[contact.id] = PinState(has_pin, has_pin and pins.is_short(contact.pin_digits), locked,
+                                     needs_reset(row), row.locked_until if locked and not needs_reset(row) else None)
+    return found
 
 
 def reset(session, contact_id: int) -> bool:

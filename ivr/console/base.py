@@ -180,6 +180,23 @@ def local_time(moment: datetime | None, style: str = "short") -> str:
     return f"{at:%a} {at.day} {at:%b %H:%M}"
 
 
+@bp.app_template_filter("left")
+def left(remaining: timedelta | None) -> str:
+    """How long until something is due: "2h 05m left", "3d 4h left", "overdue by 15m", "no target"."""
+    if remaining is None:
+        return say("console_no_target")
+    minutes = int(abs(remaining.total_seconds())) // 60
+    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
+    span = f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+    return say("console_left", span=span) if remaining > timedelta(0) else say("console_overdue", span=span)
+
+
+@bp.app_template_filter("seconds")
+def seconds(value: int | None) -> str:
+    """A call's length: "0:42", "12:05"; "-" when unknown."""
+    return "-" if value is None else f"{value // 60}:{value % 60:02d}"
+
+
 @bp.app_template_filter("iso")
 def iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""

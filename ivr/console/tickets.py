@@ -1,6 +1,7 @@
 """A ticket: who called, what they said (the recording, played in the page, and the transcript), its
-timeline in words, and what a technician can do about it: acknowledge, resolve, add a note, call
-the caller back."""
+owner and due times, its timeline in words, and what a technician can do about it: acknowledge,
+resolve, set its priority, have it wait on the caller, give it to someone (or take it), add a
+note, call the caller back. Each action goes through the rule the SMS commands and the API use."""
 from __future__ import annotations
 
 import logging
@@ -10,14 +11,19 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, request, url_for
 
+import voice_prompts
 from core import phones
 from dispatch.escalation import bridge, responses
 from dispatch.escalation.models import Escalation
+from dispatch.followup import actions, lifecycle, texts
 from dispatch.handoff import recordings
+from dispatch.sla import targets
+from dispatch.staff import roles
 from dispatch.tickets import lists, notes
+from dispatch.tickets.models import PRIORITIES, Ticket
 from dispatch.tickets.numbers import parse_number
 from ivr.console import timeline
-from ivr.console.base import bp, number_of, page, phone, say
+from ivr.console.base import bp, number_of, page, phone, say, staff_name
 from ivr.console.now import standing
 from ivr.context import runtime as _runtime
 
@@ -43,12 +49,18 @@ def ticket(number: str):
         escalation = session.get(Escalation, ticket_id) if found.priority == "P1" else None
     if number != number_of(ticket_id):
         return redirect(url_for("console.ticket", number=number_of(ticket_id)))
-    lines = [timeline.words(runtime.config, event) for event in found.timeline]
+    config = runtime.config
+    lines = [timeline.words(config, event) for event in found.timeline]
+    me = g.staff
     return page("console/ticket.html", title=number_of(ticket_id), nav="now", ticket=found, lines=lines,
-                recording=_recording_path(runtime, found),
-                standing=standing(runtime.config, escalation) if found.priority == "P1" else None,
+                at=runtime.now(), recording=_recording_path(runtime, found),
+                standing=standing(config, escalation) if found.priority == "P1" else None,
                 can_call=found.caller != phones.ANONYMOUS, request_id=uuid.uuid4().hex,
-                note_max=notes.MAX_LENGTH)
+                note_max=notes.MAX_LENGTH, paused=targets.paused_now(found),
+                rating=voice_prompts.say(f"rating_{found.rating}") if found.rating in (1, 2, 3, 4) else None,
+                priorities=[(p, config.sla[p].name if p in config.sla else None) for p in PRIORITIES],
+                may_give=roles.is_manager(me), may_take=found.owner != me.id and roles.may_give_to(me, me.id),
+                staff=list(config.staff.values()))
 
 
 @bp.post("/tickets/<number>/acknowledge")
@@ -92,6 +104,76 @@ def add_note(number: str):
     return redirect(url_for("console.ticket", number=number_of(ticket_id)) + "#timeline", code=303)
 
 
+@bp.post("/tickets/<number>/priority")
+def set_priority(number: str):
+    """A new priority (as the SMS replies P1-P4): its due times are recomputed from its creation."""
+    ticket_id = _ticket_id(number)
+    priority = request.form.get("priority")
+    shown = number_of(ticket_id)
+    if priority not in PRIORITIES:
+        flash(say("console_priority_bad"), "error")
+    elif _act(ticket_id, lifecycle.set_priority, priority, g.staff.id, "console") is None:
+        flash(say("console_closed_unchanged", number=shown), "error")
+    else:
+        flash(say("console_priority_set", number=shown, priority=priority))
+    return redirect(url_for("console.ticket", number=shown), code=303)
+
+
+@bp.post("/tickets/<number>/waiting")
+def wait_on_caller(number: str):
+    """Waiting on the caller (as the SMS reply WAIT): reminded, then resolved for no contact."""
+    runtime = _runtime()
+    config = runtime.config
+    ticket_id = _ticket_id(number)
+    shown = number_of(ticket_id)
+    waiting = _act(ticket_id, lifecycle.wait, g.staff.id, "console")
+    if waiting is None:
+        with runtime.store.reading() as session:
+            status = session.get(Ticket, ticket_id).status
+        flash(say("console_already_waiting" if status == "waiting" else "console_wait_refused", number=shown,
+                  status=status), "error")
+    elif waiting.caller == phones.ANONYMOUS:
+        flash(say("console_waiting_anonymous", number=shown))
+    else:
+        flash(say("console_waiting", number=shown, reminders=config.followup.waiting_reminders,
+                  every=texts.length(config.followup.reminder_every)))
+    return redirect(url_for("console.ticket", number=shown), code=303)
+
+
+@bp.post("/tickets/<number>/owner")
+def give_to(number: str):
+    """Give the ticket to someone (a manager, to anyone or nobody) or take it (anyone, for themselves)."""
+    runtime = _runtime()
+    ticket_id = _ticket_id(number)
+    owner = request.form.get("owner") or None
+    shown = number_of(ticket_id)
+    if owner is not None and owner not in runtime.config.staff:
+        flash(say("console_owner_bad"), "error")
+        return redirect(url_for("console.ticket", number=shown), code=303)
+    if not roles.may_give_to(g.staff, owner):
+        abort(403)
+    if _act(ticket_id, lifecycle.set_owner, owner, g.staff.id, "console") is None:
+        flash(say("console_closed_unchanged", number=shown), "error")
+    elif owner is None:
+        flash(say("console_owner_none", number=shown))
+    elif owner == g.staff.id:
+        flash(say("console_owner_you", number=shown))
+    else:
+        flash(say("console_owner_set", number=shown, name=staff_name(owner)))
+    return redirect(url_for("console.ticket", number=shown), code=303)
+
+
+def _act(ticket_id: int, rule, *args) -> Ticket | None:
+    """Apply a lifecycle rule to the ticket (``followup.actions.act``): the ticket as it left, None when its
+    state refused the change; 404 when there is no such ticket."""
+    try:
+        return actions.act(_runtime(), ticket_id, rule, *args)
+    except actions.Missing:
+        abort(404)
+    except actions.Refused:
+        return None
+
+
 @bp.post("/tickets/<number>/call")
 def call_back(number: str):
     """Ring the signed-in technician's mobile, then bridge them to the caller (as the SMS reply CALL does)."""
@@ -110,8 +192,6 @@ def call_back(number: str):
     else:
         flash(say("console_calling_you", mobile=phone(g.staff.mobile), number=shown))
     return redirect(url_for("console.ticket", number=shown), code=303)
-
-
 
 
 def _recording_path(runtime, ticket) -> str | None:
