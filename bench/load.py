@@ -512,19 +512,21 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     levels = [row["concurrent_calls"] for row in results["levels"]]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-    for target, colour in (("app", "tab:red"), ("floor", "tab:blue")):
-        for p, style in (("p99_ms", "-o"), ("p50_ms", "--o")):
-            ax.plot(levels, [row[target]["all"][p] for row in results["levels"]], style, color=colour,
-                    label=f"{'support line' if target == 'app' else 'work floor'} {p[:3]}")
-    ax.set_xlabel("concurrent calls")
-    ax.set_ylabel("webhook latency (ms)")
-    ax.set_yscale("log")
-    ax.set_xticks(levels)
-    ax.set_title(f"Webhook latency, {results['setup']['web_workers']} gunicorn workers, "
-                 f"think {results['setup']['think_seconds']} s", fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.0), dpi=100)
+    for ax, figure, title in ((axes[0], lambda row, who: row[who]["all"], "Webhook latency"),
+                              (axes[1], lambda row, who: row[who]["page"], "Record to first SMS request")):
+        for who, colour in (("app", "tab:red"), ("floor", "tab:blue")):
+            for p, style in (("p99_ms", "-o"), ("p50_ms", "--o")):
+                ax.plot(levels, [figure(row, who)[p] for row in results["levels"]], style, color=colour,
+                        label=f"{'support line' if who == 'app' else 'work floor'} {p[:3]}")
+        ax.set_xlabel("concurrent calls")
+        ax.set_ylabel("ms")
+        ax.set_yscale("log")
+        ax.set_xticks(levels)
+        ax.set_title(f"{title}, {results['setup']['web_workers']} gunicorn workers, "
+                     f"think {results['setup']['think_seconds']} s", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -4,10 +4,12 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dispatch import directory
 from dispatch.escalation.sms_commands import Command, parse
-from dispatch.notification.gsm7 import gsm7
+from dispatch.notification.gsm7 import GSM7_BASIC, GSM7_EXTENDED, each_character, gsm7
 from dispatch.tickets.numbers import keyed_candidates
 from tests.dispatch_support import advance, deliver_all, emergency_voicemail, events, on_call, settle
 from tests.support import CLIENT_PHONE, SUPPORT_NUMBER
@@ -131,3 +133,14 @@ def test_numbers_and_words_as_they_are_said_and_keyed():
     assert keyed_candidates("123#", "CS") == [123] and keyed_candidates("27", "CS") == [27]
     assert keyed_candidates("", "CS") == [] and keyed_candidates("0", "CS") == []
     assert gsm7("José Núñez – “ok” ¿Qué? £5") == 'Jose Nunez - "ok" ¿Que? £5'
+
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_an_sms_text_is_gsm7_on_one_line_and_plain_ascii_is_kept_as_it_is(text):
+    out = gsm7(text)
+    assert all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in out) and "\n" not in out
+    assert out == " ".join(each_character(text).split())  # the ASCII shortcut changes nothing
+    in_gsm7 = all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+    if text.isascii() and in_gsm7 and " ".join(text.split()) == text:
+        assert out == text

@@ -18,10 +18,20 @@ GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM7_EXTENDED = frozenset("^{}\\[~]|€")  # each takes two units (an escape, then the character)
+# The ASCII characters GSM-7 has: a text of only these needs no look at each character (most pages).
+_ASCII_IN_GSM7 = frozenset(c for c in map(chr, range(128)) if c in GSM7_BASIC or c in GSM7_EXTENDED)
+_SPACES = re.compile(r"\s+")
 
 
 def gsm7(text: str) -> str:
     """``text`` in GSM-7 characters only, on one line."""
+    if not (text.isascii() and _ASCII_IN_GSM7.issuperset(text)):
+        text = each_character(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def each_character(text: str) -> str:
+    """Every character of ``text`` as GSM-7: without its accent, else Unidecode's, else '?'."""
     out = []
     for ch in text:
         bare = _without_accent(ch)
@@ -29,7 +39,7 @@ def gsm7(text: str) -> str:
             out.append(bare)
         else:
             out.append("".join(c if c in GSM7_BASIC or c in GSM7_EXTENDED else "?" for c in unidecode(ch)))
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return "".join(out)
 
 
 def _without_accent(ch: str) -> str:
