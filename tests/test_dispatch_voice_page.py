@@ -14,8 +14,6 @@ from tests.dispatch_support import (
     two_managers_stack,
 )
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def paged(tmp_path, redis_url, database_url):

@@ -1,12 +1,8 @@
 """Option 3: a caller hears the status of their own ticket, and nobody else's."""
 import io
 
-import pytest
-
 from dispatch import directory
 from tests.support import CLIENT_PHONE
-
-pytestmark = pytest.mark.postgres
 
 
 def _leave_ticket(stack, from_=CLIENT_PHONE):

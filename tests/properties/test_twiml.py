@@ -38,8 +38,6 @@ from tests.properties.support import (
 from tests.support import CLIENT_PHONE, NY, SUPPORT_NUMBER
 from tests.verification_helpers import ANN_PIN
 
-pytestmark = pytest.mark.postgres
-
 
 def test_every_twilio_facing_route_is_covered(world):
     """New webhook routes must join these properties: the list is checked against the app's URL map."""
