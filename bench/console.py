@@ -201,6 +201,7 @@ def main() -> int:
                                         .order_by(Ticket.id.desc()).offset(50).limit(1))
         today = stack.runtime.now().astimezone(stack.config.timezone).date()
         busy_day = (today - timedelta(days=30)).isoformat()
+        older = re.search(r'after=(\d+)', client.get(f"/console/calls?day={busy_day}").get_data(as_text=True))
         feed = re.search(r'/console/calendar/dave/[^"]+\.ics', client.get("/console/schedule").get_data(as_text=True))
         pages = [("Now", "/console/"), ("Now, older open tickets", f"/console/?before={open_count or 1}"),
                  ("Now, later call-backs", "/console/?waiting_from=50"),
@@ -208,7 +209,7 @@ def main() -> int:
                  ("Ticket (an older P1)", "/console/tickets/CS-000050"),
                  ("Schedule", "/console/schedule"), ("Calls, today", "/console/calls"),
                  ("Calls, a day a month ago", f"/console/calls?day={busy_day}"),
-                 ("Calls, that day, page 2", f"/console/calls?day={busy_day}&start=100"),
+                 ("Calls, that day, page 2", f"/console/calls?day={busy_day}&after={older.group(1)}"),
                  ("Calls, that day's voicemails", f"/console/calls?day={busy_day}&outcome=voicemail"),
                  ("Directory", "/console/directory"), ("Directory, a search", "/console/directory?q=contact 12"),
                  ("Directory, page 10", "/console/directory?start=900&clients_from=250"),

@@ -291,6 +291,8 @@ def test_now_lists_the_call_backs_soonest_due_first_with_the_time_left_red_once_
     api = [t["number"] for t in worked.api("/api/callbacks").get_json()["callbacks"]]
     assert api == [number for number, _, _ in rows]  # the same list as the API's
     assert '<td data-label="Response due"><time datetime="2026-11-24T19:00:00+00:00">Tue 24 Nov 14:00</time>' in section
+    beyond = _text(client.get("/console/?waiting_from=50"))  # a stale "Later due" link, the list since shorter
+    assert "Nobody is waiting" not in beyond and "No call-backs this far down the list." in beyond
 
     tick(worked, hours=2)  # 13:00: three quarters of CS-000002's four hours: its warning goes out
     section, rows = listed()
@@ -348,16 +350,23 @@ def test_calls_shows_the_call_log_a_day_at_a_time_by_outcome_with_paging(worked)
     voicemails = _text(client.get("/console/calls?day=2026-11-24&outcome=voicemail"))
     assert re.findall(r'<td data-label="Outcome">([^<]+)</td>', voicemails) == ["voicemail"]
     assert "No call with this outcome that day." in _text(client.get("/console/calls?day=2026-11-24&outcome=oncall"))
-    assert client.get("/console/calls?day=junk&outcome=junk&start=x").status_code == 200
+    for junk, says in (("day=junk", "“junk” is not a day"), ("day=0001-01-01", "from 2000-01-01 to 2026-11-25"),
+                        ("day=2026-11-26", "is not a day"), ("outcome=junk", "“junk” is not an outcome"),
+                        ("after=999999", "That page of the call log is gone")):
+        refused = client.get(f"/console/calls?{junk}")
+        assert refused.status_code == 400 and says in _text(refused)
     # A long day pages on, a hundred calls at a time.
     for n in range(105):
         worked.clock.advance(seconds=20)
         log.record(worked.runtime, log.CallEnd(sid=f"CA{n:032x}", caller_raw="+12705550170", seconds=10))
     first = _text(client.get("/console/calls"))
     assert first.count('<td data-label="Outcome">') == 100 and "106 calls that day" in first
-    older = re.search(r'<a href="(/console/calls\?[^"]*start=100[^"]*)">Older</a>', first).group(1)
+    older = re.search(r'<a href="(/console/calls\?[^"]*after=\d+[^"]*)">Older</a>', first).group(1)
+    # A call ending meanwhile is logged at its start, among the first page's rows: the next page is unchanged.
+    log.record(worked.runtime, log.CallEnd(sid="CA" + "f" * 32, caller_raw="+12705550171", seconds=90))
     rest = _text(client.get(html.unescape(older)))
-    assert rest.count('<td data-label="Outcome">') == 6 and ">CS-000002</a>" in rest and ">Newer</a>" in rest
+    assert rest.count('<td data-label="Outcome">') == 6 and ">CS-000002</a>" in rest and ">Newest</a>" in rest
+    assert "(270) 555-0171" not in rest and "(270) 555-0171" in _text(client.get("/console/calls"))
 
 
 def test_every_page_renders_with_landmarks_labels_and_no_inline_script(paging):
@@ -455,6 +464,7 @@ def test_priority_waiting_and_give_to_change_the_ticket_as_sms_does_and_go_on_it
     assert worked.ticket("CS-000001")["priority"] == "P2"
 
     assert _post(alice, "/console/tickets/CS-000001/owner", {"owner": "bob"}).status_code == 403
+    assert _post(alice, "/console/tickets/CS-000001/owner", {"owner": "mallory"}).status_code == 403  # same answer
     assert worked.ticket("CS-000001")["owner"] is None
     assert "CS-000001 is yours now." in _text(
         _post(alice, "/console/tickets/CS-000001/owner", {"owner": "alice"}, follow_redirects=True))

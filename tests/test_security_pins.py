@@ -93,6 +93,10 @@ def test_a_manager_resets_a_lock_from_the_command_line(stack):
     result = runner.invoke(args=["directory", "reset-pin-lock", str(ids["ann"]), "--manager", "dave"])
     assert result.exit_code == 0 and "PIN entry for Ann Archer" in result.output and "unlocked" in result.output
     assert _right_pin_works(stack)
+    _wrong_pins(stack, 5)
+    stack.clock.advance(hours=25)  # this lock's time ran out: a reset finds nothing locked
+    result = runner.invoke(args=["directory", "reset-pin-lock", str(ids["ann"]), "--manager", "dave"])
+    assert result.exit_code == 0 and "was not locked" in result.output
 
 
 @pytest.mark.postgres

@@ -15,6 +15,9 @@ PROMPTS = {
                                   "and voicemails are kept until it is back."),
     "console_managers_only": "This page is for managers. Ask a manager if you need something here.",
     "console_not_found": "There is no such page or ticket.",
+    "console_bad_day": "“{day}” is not a day the call log can show: pick one from {first} to {today}, as YYYY-MM-DD.",
+    "console_bad_outcome": "“{outcome}” is not an outcome of a call: choose one from the list.",
+    "console_bad_page": "That page of the call log is gone: start again from the day's newest calls.",
     # -- where a P1's escalation stands --------------------------------------------------------
     "console_standing_not_paged": "not paged yet",
     "console_standing_first": "its first step is due",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import phones
@@ -85,14 +85,19 @@ def recent(session, since=None, limit: int = 100) -> list[CallLog]:
     return list(session.scalars(query))
 
 
-def started_between(session, start, end, limit: int, outcome: str | None = None, offset: int = 0) -> list[CallLog]:
-    """Calls started from ``start`` to ``end`` (excluded), newest first, ``limit`` of them from the
-    ``offset``-th on; only those of ``outcome`` when given."""
+def started_between(session, start, end, limit: int, outcome: str | None = None,
+                    after: CallLog | None = None) -> list[CallLog]:
+    """Calls started from ``start`` to ``end`` (excluded), newest first, ``limit`` of them, those
+    older than ``after`` (the last one of the page before) when given; only those of ``outcome`` when
+    given. A call is logged when it ends, so pages of a day still going on are cut by position in
+    the order, not by count: a call logged meanwhile never shifts a row onto the next page."""
     query = select(CallLog).where(CallLog.started_at >= start, CallLog.started_at < end)
     if outcome:
         query = query.where(CallLog.outcome == outcome)
-    return list(session.scalars(query.order_by(CallLog.started_at.desc(), CallLog.id.desc()).limit(limit)
-                                .offset(offset)))
+    if after is not None:
+        query = query.where(or_(CallLog.started_at < after.started_at,
+                                and_(CallLog.started_at == after.started_at, CallLog.id < after.id)))
+    return list(session.scalars(query.order_by(CallLog.started_at.desc(), CallLog.id.desc()).limit(limit)))
 
 
 def outcomes_between(session, start, end) -> dict[str, int]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
-
 import voice_prompts
 from core.config import Staff
 from dispatch.oncall.rotation import Shift, last_handoff, overrides_between, shifts
@@ -50,6 +48,7 @@ def duties(staff_id: str, found: list[Shift]) -> list[Duty]:
 
 def feed(runtime: Runtime, staff: Staff) -> bytes:
     """The iCalendar text of ``staff``'s duty around now."""
+    from icalendar import Calendar, Event  # here: a feed is asked for now and then, and the web workers stay lean
     config, now = runtime.config, runtime.now()
     start = last_handoff(config, now) - timedelta(weeks=WEEKS_BACK)
     end = start + timedelta(weeks=WEEKS_BACK + WEEKS_AHEAD)

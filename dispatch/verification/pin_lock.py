@@ -116,10 +116,11 @@ def states(session, contacts: list[Contact], now) -> dict[int, PinState]:
     return found
 
 
-def reset(session, contact_id: int) -> bool:
-    """A manager lifts the contact's lock (any lock, the third included); returns whether one was on."""
+def reset(session, contact_id: int, now) -> bool:
+    """A manager lifts the contact's lock (any lock, the third included); returns whether one was on
+    at ``now`` (a lock whose time ran out was not)."""
     row = lock_row(session, contact_id)
-    was_locked = bool(row.locks) and (needs_reset(row) or row.locked_until is not None)
+    was_locked = is_locked(row, now)
     clear(row)
     return was_locked
 

@@ -70,7 +70,7 @@ def reset_pin_lock(contact_id: int):
     with runtime.store.transaction() as session:
         if session.get(Contact, contact_id) is None:
             return jsonify(error=f"no contact {contact_id}"), 404
-        was_locked = pin_lock.reset(session, contact_id)
+        was_locked = pin_lock.reset(session, contact_id, runtime.now())
     log.warning("PIN lock of contact %s reset by manager %s", contact_id, manager)
     return jsonify(contact_id=contact_id, was_locked=was_locked, reset_by=manager)
 

@@ -93,6 +93,6 @@ def reset_pin_lock(contact_id, manager):
         if contact is None:
             raise click.ClickException(f"no contact {contact_id}")
         name = contact.name
-        was_locked = pin_lock.reset(session, contact_id)
+        was_locked = pin_lock.reset(session, contact_id, runtime.now())
     click.echo(f"PIN entry for {name} (contact {contact_id}) {'unlocked' if was_locked else 'was not locked'}; "
                f"reset by {manager}")

@@ -8,10 +8,16 @@ from flask import request
 
 from core.db import parse_id
 from dispatch.calls import log
-from ivr.console.base import bp, page
+from dispatch.calls.models import CallLog
+from ivr.console.base import bp, page, say
 from ivr.context import runtime as _runtime
 
 PAGE_SIZE = 100
+
+
+# The oldest day the log is asked for: before it, a date is a typing slip, and the day before
+# ``date.min`` does not exist.
+FIRST_DAY = date(2000, 1, 1)
 
 
 @bp.get("/calls")
@@ -20,20 +26,32 @@ def calls():
     zone = runtime.config.timezone
     today = runtime.now().astimezone(zone).date()
     try:
-        day = min(date.fromisoformat(request.args.get("day") or today.isoformat()), today)
+        day = date.fromisoformat(request.args.get("day") or today.isoformat())
     except ValueError:
-        day = today
+        day = None
+    if day is None or not FIRST_DAY <= day <= today:
+        return _refused(say("console_bad_day", day=request.args.get("day"), first=FIRST_DAY.isoformat(),
+                            today=today.isoformat()))
     outcome = request.args.get("outcome") or None
-    outcome = outcome if outcome in log.OUTCOMES else None
-    offset = parse_id(request.args.get("start")) or 0
+    if outcome is not None and outcome not in log.OUTCOMES:
+        return _refused(say("console_bad_outcome", outcome=outcome))
     start = datetime.combine(day, time(0), zone)
     end = datetime.combine(day + timedelta(days=1), time(0), zone)
     with runtime.store.reading() as session:
-        found = log.started_between(session, start, end, PAGE_SIZE + 1, outcome=outcome, offset=offset)
+        after = None
+        if request.args.get("after"):
+            after = session.get(CallLog, parse_id(request.args["after"]) or 0)
+            if after is None:
+                return _refused(say("console_bad_page"))
+        found = log.started_between(session, start, end, PAGE_SIZE + 1, outcome=outcome, after=after)
         outcomes = log.outcomes_between(session, start, end)
     more = len(found) > PAGE_SIZE
     return page("console/calls.html", title="Calls", nav="calls", day=day, today=today, calls=found[:PAGE_SIZE],
-                outcomes=outcomes, outcome=outcome, all_outcomes=log.OUTCOMES, offset=offset,
-                previous=max(0, offset - PAGE_SIZE) if offset else None,
-                following=offset + PAGE_SIZE if more else None,
-                previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1) if day < today else None)
+                outcomes=outcomes, outcome=outcome, all_outcomes=log.OUTCOMES, paged=after is not None,
+                following=found[PAGE_SIZE - 1].id if more else None,
+                previous_day=day - timedelta(days=1) if day > FIRST_DAY else None,
+                next_day=day + timedelta(days=1) if day < today else None)
+
+
+def _refused(message: str):
+    return page("console/error.html", 400, title="Not a filter the call log has", message=message)

@@ -62,7 +62,7 @@ def reset_pin_lock(contact_id: int):
         if contact is None:
             abort(404)
         name = contact.name
-        was_locked = pin_lock.reset(session, contact_id)
+        was_locked = pin_lock.reset(session, contact_id, runtime.now())
     log.warning("PIN lock of contact %s reset by manager %s", contact_id, g.staff.id)
     flash(say("console_pin_unlocked" if was_locked else "console_pin_not_locked", name=name))
     back = url_for("console.directory_page", q=(request.form.get("q") or "")[:100] or None,

@@ -147,11 +147,11 @@ def give_to(number: str):
     ticket_id = _ticket_id(number)
     owner = request.form.get("owner") or None
     shown = number_of(ticket_id)
+    if not roles.may_give_to(g.staff, owner):  # first: a refusal must not tell which staff ids exist
+        abort(403)
     if owner is not None and owner not in runtime.config.staff:
         flash(say("console_owner_bad"), "error")
         return redirect(url_for("console.ticket", number=shown), code=303)
-    if not roles.may_give_to(g.staff, owner):
-        abort(403)
     if _act(ticket_id, lifecycle.set_owner, owner, g.staff.id, "console") is None:
         flash(say("console_closed_unchanged", number=shown), "error")
     elif owner is None:
