@@ -6,6 +6,7 @@ import pytest
 
 from tests.dispatch_support import events, paging_stack, settle
 from tests.support import CLIENT_PHONE, config_with
+from tests.test_dispatch_sms_commands import text
 
 WORDS_PER_SECOND = 2.5
 
@@ -170,6 +171,10 @@ def test_live_connect_rings_the_primary_screened_and_a_call_taken_is_an_acknowle
     assert (ticket["kind"], ticket["priority"], ticket["status"]) == ("emergency_call", "P1", "acknowledged")
     assert events(ticket, "taken_live")[0]["by"] == primary["id"]
     assert events(ticket, "acknowledged")[0]["via"] == "live"
+    # Taken as an ACK takes it: theirs, its response target met, and theirs to resolve by SMS.
+    assert ticket["owner"] == primary["id"] and ticket["responded_at"] == "2026-11-24T08:00:00+00:00"
+    assert text(stack, primary["mobile"], "RES 1") == ["CS-000001 is resolved. Thank you."]
+    assert stack.ticket("CS-000001")["status"] == "resolved"
     settle(stack)
     stack.clock.advance(minutes=60)
     settle(stack)

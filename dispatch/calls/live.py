@@ -50,7 +50,9 @@ def taken_live(runtime: Runtime, call_sid: str, caller_raw: str | None, staff_id
         session.add(ticket)
         session.flush()  # its id, and a ticket of the session: acknowledging it changes it
         changes.publish(session, ticket, "created", now)
-        responses.acknowledge_live(session, runtime, ticket, staff_id)
+        owed = responses.acknowledge_live(session, runtime, ticket, staff_id)
+    for hand_over in owed:
+        hand_over(runtime)
     return ticket
 
 

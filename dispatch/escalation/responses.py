@@ -56,17 +56,18 @@ def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via
     return "done", None
 
 
-def acknowledge_live(session, runtime: Runtime, ticket: Ticket, staff_id: str) -> None:
+def acknowledge_live(session, runtime: Runtime, ticket: Ticket, staff_id: str) -> list[lifecycle.Handover]:
     """``staff_id`` took the ticket's emergency call live (pressed 1 at its screening), in the caller's
-    transaction: ``taken_live`` and ``acknowledged`` on its timeline, and no escalation runs for it
-    (a running one stops)."""
+    transaction: ``taken_live`` on its timeline, then acknowledged by them as an ACK would (they own
+    it, its response target is met), and no escalation runs for it (a running one stops). Returns what
+    to hand over after the commit."""
     now = runtime.now()
-    ticket.status = "acknowledged"
     changes.record(session, ticket, "taken_live", now, by=staff_id)
-    changes.record(session, ticket, "acknowledged", now, by=staff_id, via="live")
+    owed = lifecycle.acknowledge(session, runtime, ticket, now, staff_id, "live")
     escalation = session.get(Escalation, ticket.id)
     if escalation is not None and escalation.finished_at is None:
         escalation.finished_at, escalation.outcome = now, "acknowledged"
+    return owed
 
 
 def acknowledged_by(session, config: Config, ticket_id: int) -> str | None:
