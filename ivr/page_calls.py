@@ -166,7 +166,7 @@ def _escalate(page, ticket):
     runtime = _runtime()
     following = steps.who_is_next(runtime, ticket.id)
     outcome = responses.escalate_on_request(runtime, ticket.id, page.staff_id,
-                                            f"voice-{(request.form.get('CallSid') or '')[:64]}")
+                                            f"voice-{(request.form.get('CallSid') or '')[:64]}", "voice")
     if outcome == "resolved":
         return hang_up("voice_page_already_resolved", spoken=_spoken(ticket))
     if outcome == "done":

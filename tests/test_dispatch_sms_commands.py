@@ -147,6 +147,9 @@ def test_esc_long_after_an_ack_pages_one_step_then_the_policy_goes_on_from_there
     ticket = paging.ticket("CS-000001")
     assert ticket["status"] == "new" and len(events(ticket, "reopened")) == 1
     primary = paging.api("/api/oncall").get_json()["primary"]["id"]
+    released = events(ticket, "owner")[-1]  # no longer theirs
+    assert ticket["owner"] is None
+    assert (released["before"], released["after"], released["via"]) == (primary, None, "sms")
     assert [(e["step"], e.get("early_because")) for e in events(ticket, "escalation_step")] == \
         [(1, None), (2, f"ESC from {primary}")]
     # The next steps keep their spacing, counted as if step 1 had run at the ESC: step 3 ten minutes on.

@@ -124,9 +124,10 @@ def tell_others(runtime: Runtime, ticket_id: int, status: str, staff_id: str, re
         delivery.send(runtime, page_id)
 
 
-def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str) -> str:
-    """ESC from ``staff_id``: page the policy's next step now. A ticket they had acknowledged goes
-    back to ``new`` (``reopened`` on its timeline), and a stopped policy restarts from where it was
+def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str, via: str) -> str:
+    """ESC from ``staff_id`` (``via`` sms, or voice: 5 on a voice page): page the policy's next step
+    now. A ticket they had acknowledged goes back to ``new`` (``reopened`` on its timeline) and is no
+    longer theirs, and a stopped policy restarts from where it was
     (``policy.reopen``). ``request_id`` names the request (the SMS's id): one job per request, and two
     for one position run it once (``steps.advance`` decides).
 
@@ -151,7 +152,9 @@ def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request
             lifecycle.end_wait(session, runtime, ticket, now, "escalated")
         if ticket.status == "acknowledged":
             ticket.status = "new"
-            changes.record(session, ticket, "reopened", now, by=staff_id, via="sms")
+            changes.record(session, ticket, "reopened", now, by=staff_id, via=via)
+            if ticket.owner == staff_id:
+                lifecycle.set_owner(session, runtime, ticket, now, None, staff_id, via)
         step = jobs.enqueue_after_commit(session, steps.escalate_now, ticket_id, position, f"ESC from {staff_id}",
                                          key=f"{ticket_id}-{position}-esc-{request_id}", now=now, claim=True)
     step(runtime)

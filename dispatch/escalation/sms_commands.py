@@ -190,7 +190,7 @@ def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) 
     to ``new`` first: it is no longer theirs."""
     number = format_number(runtime.config.ticket_prefix, ticket.id)
     following = steps.who_is_next(runtime, ticket.id)
-    outcome = responses.escalate_on_request(runtime, ticket.id, staff.id, message_sid or uuid.uuid4().hex)
+    outcome = responses.escalate_on_request(runtime, ticket.id, staff.id, message_sid or uuid.uuid4().hex, "sms")
     if outcome == "queued" and following and all(p.id == staff.id for p in following):
         return _say("sms_reply_esc_you", number=number, digits=ticket.id)  # the policy's next step is theirs
     names = ", ".join(p.name for p in following if p.id != staff.id) or voice_prompts.say("sms_reply_esc_next_step")
