@@ -465,10 +465,10 @@ def _voicemail(response: VoiceResponse, box: str) -> VoiceResponse:
     return response
 
 
-def _record(response: VoiceResponse, box: str, max_seconds: int, language: str | None = None) -> None:
+def _record(response: VoiceResponse, box: str, max_seconds: int) -> None:
     """The ``<Record>`` of every box; a caller who said nothing is asked once more, then hears that
     the call is logged (``no_message``)."""
-    language = language or _lang()
+    language = _lang()
     # Twilio's recording status and transcription callbacks carry no From, and either may come
     # before the action: the caller travels in their (signed) URLs, or a ticket that one of them
     # creates would say "number withheld".

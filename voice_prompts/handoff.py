@@ -31,8 +31,6 @@ PROMPTS = {
     "handoff_label_recording": "Recording",
     "handoff_label_transcript": "What they said",
     "handoff_label_timeline": "Timeline",
-    "handoff_unknown": "unknown",
-    "handoff_nobody": "nobody yet",
     "handoff_not_verified": "no",
     "handoff_verified": "yes, by {method}, at {at}",
     "handoff_method_pin": "PIN",

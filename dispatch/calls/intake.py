@@ -26,7 +26,7 @@ from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
 from dispatch.sla import targets
 from dispatch.tickets import changes
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket
 from dispatch.tickets.timeline import add_event, store_new
 
 
@@ -176,7 +176,7 @@ def _apply(session, runtime: Runtime, report: CallReport) -> tuple[Ticket, bool,
         store_new(session, ticket)
         changes.publish(session, ticket, "created", now)
     owed = [jobs.enqueue_after_commit(session, page_ticket, ticket.id, now=now, new=True, claim=True)] if paged else []
-    if late_words and ticket.status != "resolved":
+    if late_words and ticket.status not in CLOSED_STATUSES:
         owed.append(jobs.enqueue_after_commit(session, send_transcript, ticket.id, now=now))
     if kind == "missed_call" and ticket.kind != kind and config.followup.confirm_by_sms:
         body = texts.to_caller(ticket, "followup_confirm", company=config.company_name,
@@ -216,7 +216,7 @@ def _joined_ticket(session, runtime: Runtime, report: CallReport, box: Box, now)
         return None
     target = session.scalar(select(Ticket).where(
         Ticket.caller == caller, Ticket.priority == "P1", Ticket.paged_at.is_not(None),
-        Ticket.status.not_in(("resolved", "closed"))).order_by(Ticket.id.desc()).limit(1))
+        Ticket.status.not_in(CLOSED_STATUSES)).order_by(Ticket.id.desc()).limit(1))
     if target is None:
         return None
     session.add(JoinedCall(call_sid=report.call_sid, ticket_id=target.id, caller=caller, at=now))

@@ -17,7 +17,7 @@ from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
 from dispatch.tickets import changes
-from dispatch.tickets.models import Ticket, TimelineEvent
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket, TimelineEvent
 from dispatch.tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def set_status(runtime: Runtime, ticket_id: int, status: str, staff_id: str, via
         ticket = get_locked(session, Ticket, ticket_id)  # two ACKs at once: the second one is "taken"
         if ticket is None:
             return "missing", None
-        if ticket.status in ("resolved", "closed"):
+        if ticket.status in CLOSED_STATUSES:
             return "resolved", None
         if status == "acknowledged" and ticket.status == "acknowledged":
             return "taken", acknowledged_by(session, runtime.config, ticket_id)
@@ -136,7 +136,7 @@ def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request
     now = runtime.now()
     with runtime.store.transaction() as session:
         ticket = get_locked(session, Ticket, ticket_id)  # not interleaved with an ACK or a running step
-        if ticket.status in ("resolved", "closed"):
+        if ticket.status in CLOSED_STATUSES:
             return "resolved"
         state = session.get(Escalation, ticket_id)
         if state is None:

@@ -33,7 +33,7 @@ from dispatch.followup import actions, lifecycle, texts
 from dispatch.notification import gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket
 from dispatch.tickets.numbers import format_number, parse_number
 from dispatch.tickets.timeline import add_event
 
@@ -282,7 +282,7 @@ def _newest_open_page(runtime: Runtime, staff_id: str, unacknowledged_first: boo
         order.insert(0, case((Ticket.status == "new", 0), else_=1))
     with runtime.store.reading() as session:
         return session.scalar(select(Page.ticket_id).join(Ticket, Ticket.id == Page.ticket_id).where(
-            Page.staff_id == staff_id, Page.kind.in_(PAGE_KINDS), Ticket.status.not_in(("resolved", "closed")))
+            Page.staff_id == staff_id, Page.kind.in_(PAGE_KINDS), Ticket.status.not_in(CLOSED_STATUSES))
             .order_by(*order).limit(1))
 
 

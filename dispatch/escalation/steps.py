@@ -30,7 +30,7 @@ from dispatch.notification import delivery
 from dispatch.notification.gsm7 import gsm7
 from dispatch.notification.models import Page
 from dispatch.runtime import Runtime, current
-from dispatch.tickets.models import Ticket, TimelineEvent
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket, TimelineEvent
 from dispatch.tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def transcript_to_those_paged(runtime: Runtime, ticket_id: int) -> None:
     try:
         with runtime.store.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
-            if ticket is None or not ticket.transcript or ticket.status == "resolved":
+            if ticket is None or not ticket.transcript or ticket.status in CLOSED_STATUSES:
                 return
             start = f'"{gsm7(ticket.transcript)[:12]}'  # a page that quoted the transcript has read its start
             pages = session.scalars(select(Page).where(

@@ -13,7 +13,7 @@ from core.db import get_locked
 from dispatch.followup import lifecycle
 from dispatch.followup.lifecycle import Refused
 from dispatch.runtime import Runtime
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket
 
 __all__ = ["Change", "Missing", "Refused", "apply", "reopen_for_caller", "sweep"]
 
@@ -87,7 +87,7 @@ def reopen_for_caller(runtime: Runtime, ticket_id: int, by: str, via: str) -> st
         pass
     with runtime.store.reading() as session:
         ticket = session.get(Ticket, ticket_id)
-        return "closed" if ticket.status in ("resolved", "closed") else "open"
+        return "closed" if ticket.status in CLOSED_STATUSES else "open"
 
 
 def sweep(runtime: Runtime) -> int:

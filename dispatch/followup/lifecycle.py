@@ -24,7 +24,7 @@ from dispatch.notification.gsm7 import gsm7
 from dispatch.runtime import Runtime
 from dispatch.sla import targets
 from dispatch.tickets import changes
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket
 
 NO_CONTACT = "no contact"
 
@@ -209,7 +209,7 @@ def rate(session, runtime: Runtime, ticket: Ticket, now: datetime, rating: int) 
 
 
 def _refuse_unless_open(ticket: Ticket) -> None:
-    if ticket.status in ("resolved", "closed"):
+    if ticket.status in CLOSED_STATUSES:
         raise Refused(f"the ticket is {ticket.status}")
 
 

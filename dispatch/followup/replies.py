@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from dispatch.followup import actions, lifecycle, texts
 from dispatch.runtime import Runtime
-from dispatch.tickets.models import Ticket
+from dispatch.tickets.models import CLOSED_STATUSES, Ticket
 from dispatch.tickets.numbers import format_number, parse_number
 
 RATING_WINDOW = timedelta(days=30)  # a rating is taken for a ticket resolved at most this long ago
@@ -57,7 +57,7 @@ def handle(runtime: Runtime, number: str | None, body: str | None) -> str | None
         ids = {row.id for row in own}
         if given and wanted not in ids:
             return texts.say("followup_reply_not_found", given=given, support=support)
-        finished = [row.id for row in own if row.status in ("resolved", "closed")]
+        finished = [row.id for row in own if row.status in CLOSED_STATUSES]
         ticket_id = wanted or (finished[0] if finished else own[0].id)
         number_text = format_number(config.ticket_prefix, ticket_id)
         outcome = actions.reopen_for_caller(runtime, ticket_id, "caller", "sms")
@@ -66,7 +66,7 @@ def handle(runtime: Runtime, number: str | None, body: str | None) -> str | None
         return texts.say(key, number=number_text, support=support)
     if command is not None and command[0] == RATE and config.followup.survey:
         now = runtime.now()
-        rateable = [row for row in own if row.status in ("resolved", "closed") and row.resolved_at is not None
+        rateable = [row for row in own if row.status in CLOSED_STATUSES and row.resolved_at is not None
                     and row.resolved_at >= now - RATING_WINDOW]
         if rateable:
             latest = rateable[0]

@@ -106,12 +106,6 @@ def session_is_current(runtime: Runtime, staff_id: str, password_version: int) -
             and account.password_version == password_version
 
 
-def has_password(runtime: Runtime) -> set[str]:
-    """The staff ids that have a console password."""
-    with runtime.store.reading() as session:
-        return set(session.scalars(select(StaffAccount.staff_id).where(StaffAccount.password_hash.is_not(None))))
-
-
 def calendar_token(runtime: Runtime, staff_id: str) -> str:
     """The unguessable part of ``staff_id``'s calendar link: an HMAC of the id and the link's
     generation under a key derived from the secret key (nothing stored can rebuild it)."""

@@ -8,10 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from dispatch.tickets.models import STATUSES, Ticket
-
-CLOSED_STATUSES = ("resolved", "closed")
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
+from dispatch.tickets.models import OPEN_STATUSES, Ticket
 
 
 def open_tickets(session, limit: int, before: int | None = None, priority: str | None = None) -> list[Ticket]:

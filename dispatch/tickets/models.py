@@ -10,7 +10,8 @@ from core.db import Base, UTCDateTime, utcnow
 from dispatch.directory.models import Client, Contact
 
 STATUSES = ("new", "acknowledged", "waiting", "resolved", "closed")
-OPEN_STATUSES = ("new", "acknowledged", "waiting")
+CLOSED_STATUSES = ("resolved", "closed")  # nobody works on it any more (a resolved one may be reopened)
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
 

@@ -20,7 +20,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_DIGITS = 6
-OLD_MIN_DIGITS = 4  # the rule PINs were set under before: they still work, flagged
 MAX_DIGITS = 8
 PEPPERED = "pepper1:"
 

@@ -103,4 +103,4 @@ def derived_key(settings, purpose: str) -> bytes:
 def pepper(settings) -> bytes:
     """The PIN pepper: a key of its own derived from the secret key (never the key itself), so
     the PIN hashes in a stolen database cannot be tried without it."""
-    return hmac.new(_key(settings.secret_key, settings.data_dir), b"portal PIN pepper v1", hashlib.sha256).digest()
+    return derived_key(settings, "portal PIN pepper v1")

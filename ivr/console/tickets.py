@@ -188,7 +188,7 @@ def call_back(number: str):
     if refused is not None and refused.reason == "withheld":
         flash(say("console_call_withheld", number=shown), "error")
     elif refused is not None:
-        flash(say("console_call_refused", number=shown, reason=refused.reason), "error")
+        flash(say("console_call_refused", number=shown, reason=say(f"console_call_refused_{refused.reason}")), "error")
     else:
         flash(say("console_calling_you", mobile=phone(g.staff.mobile), number=shown))
     return redirect(url_for("console.ticket", number=shown), code=303)
