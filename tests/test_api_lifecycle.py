@@ -53,7 +53,8 @@ def test_patch_sets_priority_owner_and_note_then_status(worked):
 
 @pytest.mark.parametrize("body, field", [
     ({"priority": "P9"}, "priority"), ({"status": "closed"}, "status"), ({"status": "new"}, "status"),
-    ({"owner": "zed"}, "owner"), ({"note": ""}, "note"), ({"note": 5}, "note"), ({"colour": "red"}, "colour"),
+    ({"owner": "zed"}, "owner"), ({"note": ""}, "note"), ({"note": 5}, "note"), ({"note": "x" * 4001}, "note"),
+    ({"colour": "red"}, "colour"),
 ])
 def test_patch_names_the_bad_field(worked, body, field):
     voicemail(worked)

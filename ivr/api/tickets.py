@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.followup import actions, callbacks
+from dispatch.tickets import notes
 from dispatch.tickets.models import PRIORITIES, STATUSES, Ticket
 from dispatch.tickets.numbers import parse_number
 from ivr.api.auth import answer_database_errors, require_api_token
@@ -15,7 +16,6 @@ from ivr.views import callback_dict, ticket_dict
 
 PATCH_FIELDS = ("priority", "status", "owner", "note")
 PATCH_STATUSES = ("acknowledged", "waiting", "resolved")
-MAX_NOTE_CHARS = 2000
 
 bp = Blueprint("api", __name__)
 bp.before_request(require_api_token)
@@ -75,8 +75,8 @@ def change_ticket(number: str):
         return jsonify(error=f"status: must be one of {', '.join(PATCH_STATUSES)}"), 400
     if "owner" in body and owner is not None and owner not in config.staff:
         return jsonify(error="owner: must be a staff id, or null"), 400
-    if "note" in body and (not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE_CHARS):
-        return jsonify(error=f"note: must be text of 1 to {MAX_NOTE_CHARS} characters"), 400
+    if "note" in body and notes.refusal(note):
+        return jsonify(error=f"note: {notes.refusal(note)}"), 400
     change = actions.Change(priority=priority, status=status, note=note.strip() if note else None,
                             owner=("" if owner is None else owner) if "owner" in body else None)
     try:
