@@ -21,6 +21,7 @@ or callbacks, so two calls at once cannot both slip under a limit.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +40,8 @@ from dispatch.tickets.timeline import add_event
 from dispatch.verification import pins
 from dispatch.verification.models import PinFailure, PinLock, SecurityNotice
 from voice_prompts import say
+
+log = logging.getLogger(__name__)
 
 LOCK_AFTER = 5
 LOCKED_FOR = (timedelta(minutes=30), timedelta(hours=2))  # the first and second lock; the third needs a reset
@@ -116,13 +119,21 @@ def states(session, contacts: list[Contact], now) -> dict[int, PinState]:
     return found
 
 
-def reset(session, contact_id: int, now) -> bool:
-    """A manager lifts the contact's lock (any lock, the third included); returns whether one was on
-    at ``now`` (a lock whose time ran out was not)."""
-    row = lock_row(session, contact_id)
-    was_locked = is_locked(row, now)
-    clear(row)
-    return was_locked
+def reset(runtime: Runtime, contact_id: int, manager_id: str) -> tuple[str, bool] | None:
+    """``manager_id`` (see :func:`may_reset`) lifts the contact's lock (any lock, the third included):
+    the contact's name, and whether a lock was on (one whose time ran out was not); None when there
+    is no such contact. The same from the console, the CLI and the API."""
+    now = runtime.now()
+    with runtime.store.transaction() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            return None
+        name = contact.name
+        row = lock_row(session, contact_id)
+        was_locked = is_locked(row, now)
+        clear(row)
+    log.warning("PIN lock of contact %s reset by manager %s", contact_id, manager_id)
+    return name, was_locked
 
 
 def over_hourly_limit(session, now, caller: str) -> str | None:

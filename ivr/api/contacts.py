@@ -67,12 +67,10 @@ def reset_pin_lock(contact_id: int):
     manager = _body().get("manager")
     if not pin_lock.may_reset(runtime.config, manager):
         return jsonify(error="manager must be the staff id of a manager"), 400
-    with runtime.store.transaction() as session:
-        if session.get(Contact, contact_id) is None:
-            return jsonify(error=f"no contact {contact_id}"), 404
-        was_locked = pin_lock.reset(session, contact_id, runtime.now())
-    log.warning("PIN lock of contact %s reset by manager %s", contact_id, manager)
-    return jsonify(contact_id=contact_id, was_locked=was_locked, reset_by=manager)
+    done = pin_lock.reset(runtime, contact_id, manager)
+    if done is None:
+        return jsonify(error=f"no contact {contact_id}"), 404
+    return jsonify(contact_id=contact_id, was_locked=done[1], reset_by=manager)
 
 
 @bp.post("/api/disclosures")

@@ -88,11 +88,9 @@ def reset_pin_lock(contact_id, manager):
     runtime = _runtime()
     if not pin_lock.may_reset(runtime.config, manager):
         raise click.ClickException(f"{manager!r} is not the staff id of a manager")
-    with runtime.store.transaction() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            raise click.ClickException(f"no contact {contact_id}")
-        name = contact.name
-        was_locked = pin_lock.reset(session, contact_id, runtime.now())
+    done = pin_lock.reset(runtime, contact_id, manager)
+    if done is None:
+        raise click.ClickException(f"no contact {contact_id}")
+    name, was_locked = done
     click.echo(f"PIN entry for {name} (contact {contact_id}) {'unlocked' if was_locked else 'was not locked'}; "
                f"reset by {manager}")

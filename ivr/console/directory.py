@@ -11,7 +11,6 @@ from flask import abort, flash, g, redirect, request, url_for
 from core.db import parse_id
 from dispatch import directory
 from dispatch.directory.listing import clients_page, contacts_page
-from dispatch.directory.models import Contact
 from dispatch.staff import roles
 from dispatch.verification import pin_lock
 from ivr.console.base import LARGER_REQUESTS, allowed_when, bp, page, say
@@ -57,13 +56,10 @@ def reset_pin_lock(contact_id: int):
     runtime = _runtime()
     if not pin_lock.may_reset(runtime.config, g.staff.id):
         abort(403)
-    with runtime.store.transaction() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            abort(404)
-        name = contact.name
-        was_locked = pin_lock.reset(session, contact_id, runtime.now())
-    log.warning("PIN lock of contact %s reset by manager %s", contact_id, g.staff.id)
+    done = pin_lock.reset(runtime, contact_id, g.staff.id)
+    if done is None:
+        abort(404)
+    name, was_locked = done
     flash(say("console_pin_unlocked" if was_locked else "console_pin_not_locked", name=name))
     back = url_for("console.directory_page", q=(request.form.get("q") or "")[:100] or None,
                    start=parse_id(request.form.get("start")))
