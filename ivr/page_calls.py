@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from core import phones
 from core.db import parse_id
 from dispatch.escalation import bridge as bridges
-from dispatch.escalation import bridging, page_text, responses, steps
+from dispatch.escalation import bridging, page_text, responses
 from dispatch.notification import delivery
 from dispatch.notification.models import Page
 from dispatch.notification.twilio import statuses
@@ -163,18 +163,16 @@ def page_key(page, ticket):
 
 def _escalate(page, ticket):
     """5: page the next step now, and say who that is."""
-    runtime = _runtime()
-    following = steps.who_is_next(runtime, ticket.id)
-    outcome = responses.escalate_on_request(runtime, ticket.id, page.staff_id,
-                                            f"voice-{(request.form.get('CallSid') or '')[:64]}", "voice")
-    if outcome == "resolved":
+    done = responses.escalate_on_request(_runtime(), ticket.id, page.staff_id,
+                                         f"voice-{(request.form.get('CallSid') or '')[:64]}", "voice")
+    if done.outcome == "resolved":
         return hang_up("voice_page_already_resolved", spoken=_spoken(ticket))
-    if outcome == "done":
+    if done.outcome == "done":
         return hang_up("voice_page_esc_done")
-    if following and all(p.id == page.staff_id for p in following):
+    if done.only_you:
         return hang_up("voice_page_escalated_you")
     return hang_up("voice_page_escalated", spoken=_spoken(ticket),
-                   next=", ".join(p.name for p in following if p.id != page.staff_id) or say("sms_reply_esc_next_step"))
+                   next=", ".join(p.name for p in done.others) or say("sms_reply_esc_next_step"))
 
 
 def _connect(page, ticket):

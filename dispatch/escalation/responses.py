@@ -3,11 +3,12 @@ notice to everyone else who was paged (its RQ job: ``notify_others``)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core.config import Config
+from core.config import Config, Staff
 from core.db import get_locked
 from dispatch import jobs
 from dispatch.escalation import page_text, policy, steps
@@ -124,7 +125,26 @@ def tell_others(runtime: Runtime, ticket_id: int, status: str, staff_id: str, re
         delivery.send(runtime, page_id)
 
 
-def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str, via: str) -> str:
+@dataclass(frozen=True)
+class Escalated:
+    """What an ESC did: ``outcome`` ``queued``, ``resolved`` (nothing to escalate) or ``done`` (every
+    step was paged already); the people the next step pages besides the sender (``others``), and
+    whether it pages only the sender again (``only_you``)."""
+
+    outcome: str
+    others: tuple[Staff, ...] = ()
+    only_you: bool = False
+
+
+def escalate_on_request(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str, via: str) -> Escalated:
+    """ESC, saying who the next step pages: :func:`_escalate`, with the people read before it runs."""
+    following = steps.who_is_next(runtime, ticket_id)
+    outcome = _escalate(runtime, ticket_id, staff_id, request_id, via)
+    return Escalated(outcome, tuple(p for p in following if p.id != staff_id),
+                     outcome == "queued" and bool(following) and all(p.id == staff_id for p in following))
+
+
+def _escalate(runtime: Runtime, ticket_id: int, staff_id: str, request_id: str, via: str) -> str:
     """ESC from ``staff_id`` (``via`` sms, or voice: 5 on a voice page): page the policy's next step
     now. A ticket they had acknowledged goes back to ``new`` (``reopened`` on its timeline) and is no
     longer theirs, and a stopped policy restarts from where it was

@@ -27,7 +27,7 @@ import voice_prompts
 from core import phones
 from core.config import Staff
 from dispatch import oncall
-from dispatch.escalation import bridge, bridging, page_text, responses, steps
+from dispatch.escalation import bridge, bridging, page_text, responses
 from dispatch.escalation.models import Escalation, SmsReply
 from dispatch.followup import actions, lifecycle, texts
 from dispatch.notification import gsm7
@@ -189,13 +189,12 @@ def _escalate(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) 
     """Page the next step now, and say who that is; a ticket this person had acknowledged goes back
     to ``new`` first: it is no longer theirs."""
     number = format_number(runtime.config.ticket_prefix, ticket.id)
-    following = steps.who_is_next(runtime, ticket.id)
-    outcome = responses.escalate_on_request(runtime, ticket.id, staff.id, message_sid or uuid.uuid4().hex, "sms")
-    if outcome == "queued" and following and all(p.id == staff.id for p in following):
+    done = responses.escalate_on_request(runtime, ticket.id, staff.id, message_sid or uuid.uuid4().hex, "sms")
+    if done.only_you:
         return _say("sms_reply_esc_you", number=number, digits=ticket.id)  # the policy's next step is theirs
-    names = ", ".join(p.name for p in following if p.id != staff.id) or voice_prompts.say("sms_reply_esc_next_step")
-    return _say({"resolved": "sms_reply_already_resolved", "done": "sms_reply_esc_done"}.get(outcome, "sms_reply_esc"),
-                number=number, next=names)
+    names = ", ".join(p.name for p in done.others) or voice_prompts.say("sms_reply_esc_next_step")
+    return _say({"resolved": "sms_reply_already_resolved", "done": "sms_reply_esc_done"}.get(done.outcome,
+                "sms_reply_esc"), number=number, next=names)
 
 
 def _call(runtime: Runtime, staff: Staff, ticket: Ticket, message_sid: str) -> str:

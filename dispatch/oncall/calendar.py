@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import voice_prompts
 from core.config import Staff
-from dispatch.oncall.rotation import Shift, last_handoff, overrides_between, shifts
+from dispatch.oncall.rotation import Shift, last_handoff, schedule
 from dispatch.runtime import Runtime
 
 WEEKS_BACK = 4
@@ -52,8 +52,7 @@ def feed(runtime: Runtime, staff: Staff) -> bytes:
     config, now = runtime.config, runtime.now()
     start = last_handoff(config, now) - timedelta(weeks=WEEKS_BACK)
     end = start + timedelta(weeks=WEEKS_BACK + WEEKS_AHEAD)
-    with runtime.store.reading() as session:
-        found = shifts(config, overrides_between(session, start, end), start, end)
+    found = schedule(runtime, start, end)
     calendar = Calendar()
     calendar.add("prodid", f"-//{config.company_name}//support line on-call//EN")
     calendar.add("version", "2.0")
