@@ -21,6 +21,7 @@ from dispatch.jobs.outbox import Handover
 from dispatch.notification.twilio import statuses
 from dispatch.verification import callbacks, identity, one_time_secrets
 from dispatch.verification.identity import PinResult
+from ivr.after_response import after_response
 from ivr.context import runtime as _runtime
 from ivr.phone_tree import after_verified, main_menu
 from ivr.signature import require_twilio_signature
@@ -162,10 +163,12 @@ def pin():
 
 
 def _hand_over(*jobs: Handover | None) -> None:
-    """Hand this request's own jobs, now committed, to RQ (the worker flushes the rest)."""
-    for job in jobs:
-        if job is not None:
-            job(_runtime())
+    """Hand this request's own jobs, now committed, to RQ once the caller has their answer: each is a
+    Redis round trip they need not wait for (the workers' flush of the outbox sends any that is lost)."""
+    pending = [job for job in jobs if job is not None]
+    if pending:
+        runtime = _runtime()
+        after_response(lambda: [job(runtime) for job in pending])
 
 
 def _promise_callback(session, vcall, response: VoiceResponse) -> Handover | None:
