@@ -173,12 +173,12 @@ def test_live_connect_rings_the_primary_screened_and_a_call_taken_is_an_acknowle
     assert events(ticket, "acknowledged")[0]["via"] == "live"
     # Taken as an ACK takes it: theirs, its response target met, and theirs to resolve by SMS.
     assert ticket["owner"] == primary["id"] and ticket["responded_at"] == "2026-11-24T08:00:00+00:00"
-    assert text(stack, primary["mobile"], "RES 1") == ["CS-000001 is resolved. Thank you."]
-    assert stack.ticket("CS-000001")["status"] == "resolved"
     settle(stack)
     stack.clock.advance(minutes=60)
     settle(stack)
     assert stack.fake.messages == [] and len(stack.tickets()) == 1  # nobody paged, no missed call
+    assert text(stack, primary["mobile"], "RES 1") == ["CS-000001 is resolved. Thank you."]
+    assert stack.ticket("CS-000001")["status"] == "resolved"
 
 
 @pytest.mark.parametrize("answer", ["no-answer", "voicemail"])
