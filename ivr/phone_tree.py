@@ -33,6 +33,10 @@ from ivr.after_response import after_response
 from ivr.context import runtime as _runtime
 from ivr.signature import require_twilio_signature
 from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, speak, twiml
+from ivr.twiml import call_language as _lang
+from ivr.twiml import call_sid as _call_sid
+from ivr.twiml import call_url as _url
+from ivr.twiml import speak_in_call as _speak
 from voice_prompts import say, speech
 
 log = logging.getLogger(__name__)
@@ -56,25 +60,6 @@ def _attempt() -> int:
 def _box() -> str:
     box = request.args.get("box", "support")
     return box if box in intake.BOXES else "support"
-
-
-def _call_sid() -> str:
-    return (request.form.get("CallSid") or "unknown")[:64]
-
-
-def _lang() -> str:
-    """The caller's language, which travels in the signed URLs of the call (``?lang=``)."""
-    return voice_prompts.language_or_default(request.args.get("lang"))
-
-
-def _url(endpoint: str, language: str | None = None, **values) -> str:
-    """``url_for`` that keeps the call's language (English, the default, is left out)."""
-    language = language or _lang()
-    return url_for(endpoint, **values, lang=language if language != voice_prompts.COMPANY_LANGUAGE else None)
-
-
-def _speak(node, key: str, language: str | None = None, **values) -> None:
-    speak(node, key, language or _lang(), **values)
 
 
 def _remember_box(box: str) -> None:

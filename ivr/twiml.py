@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response
+from flask import Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 import voice_prompts
@@ -15,6 +15,27 @@ CALL_ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 # Characters XML 1.0 cannot carry at all, escaped or not; ElementTree writes them as they are.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def call_sid() -> str:
+    """The CallSid of the call this webhook is about."""
+    return (request.form.get("CallSid") or "unknown")[:64]
+
+
+def call_language() -> str:
+    """The caller's language, which travels in the signed URLs of the call (``?lang=``)."""
+    return voice_prompts.language_or_default(request.args.get("lang"))
+
+
+def call_url(endpoint: str, language: str | None = None, **values) -> str:
+    """``url_for`` that keeps the call's language (English, the default, is left out)."""
+    language = language or call_language()
+    return url_for(endpoint, **values, lang=language if language != voice_prompts.COMPANY_LANGUAGE else None)
+
+
+def speak_in_call(node, key: str, language: str | None = None, **values) -> None:
+    """:func:`speak` in the call's language."""
+    speak(node, key, language or call_language(), **values)
 
 
 def speak(node, key: str, language: str = voice_prompts.COMPANY_LANGUAGE, **values) -> None:

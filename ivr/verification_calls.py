@@ -26,6 +26,10 @@ from ivr.context import runtime as _runtime
 from ivr.phone_tree import after_verified, main_menu
 from ivr.signature import require_twilio_signature
 from ivr.twiml import CALL_ENDED, answer_errors_with, empty, hang_up, retried_by_twilio, say_text, speak, twiml
+from ivr.twiml import call_language as _lang
+from ivr.twiml import call_sid as _call_sid
+from ivr.twiml import call_url as _url
+from ivr.twiml import speak_in_call as _speak
 from voice_prompts import speech
 from voice_prompts.verification import spell_secret
 
@@ -41,10 +45,6 @@ SECRET_OFFERS = 3  # "press 1 when you are ready" / "press 1 to hear it again": 
 TIMEOUT_SECONDS = 5
 
 
-def _call_sid() -> str:
-    return (request.form.get("CallSid") or "unknown")[:64]
-
-
 def _digits() -> str:
     return (request.form.get("Digits") or "").strip()[:20]
 
@@ -54,20 +54,6 @@ def _int_arg(name: str, high: int) -> int:
         return max(0, min(high, int(request.args.get(name, "0"))))
     except ValueError:
         return 0
-
-
-def _lang() -> str:
-    """The inbound caller's language (``?lang=``, as in the phone tree)."""
-    return voice_prompts.language_or_default(request.args.get("lang"))
-
-
-def _url(endpoint: str, **values) -> str:
-    language = _lang()
-    return url_for(endpoint, **values, lang=language if language != voice_prompts.COMPANY_LANGUAGE else None)
-
-
-def _speak(node, key: str, **values) -> None:
-    speak(node, key, _lang(), **values)
 
 
 def _public_base() -> str:
